@@ -1,0 +1,33 @@
+"""The API: `uvicorn app.main:app` from server/."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.api import health, tasks
+from app.core.config import settings_or_exit
+from app.core.db import create_api_engine
+from app.core.redis import create_async_redis
+
+settings = settings_or_exit()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Clients connect lazily: the API starts even while a dependency is down (readyz says so).
+    app.state.settings = settings
+    app.state.engine = create_api_engine(settings)
+    app.state.sessions = async_sessionmaker(app.state.engine, expire_on_commit=False)
+    app.state.redis = create_async_redis(settings)
+    try:
+        yield
+    finally:
+        await app.state.redis.aclose()
+        await app.state.engine.dispose()
+
+
+app = FastAPI(title="mindfulness", lifespan=lifespan)
+app.include_router(health.router)
+app.include_router(tasks.router)
