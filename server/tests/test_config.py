@@ -103,3 +103,10 @@ def test_entry_point_exits_2_with_one_line(monkeypatch: pytest.MonkeyPatch, caps
         settings_or_exit()
     assert exited.value.code == 2
     assert capsys.readouterr().err == "config error: APP_ENV must be dev or prod ('qa')\n"
+
+
+def test_app_env_file_names_another_file_or_none(tmp_path: Path) -> None:
+    (tmp_path / ".env.dev").write_text("REDIS_KEY_PREFIX=pro:\n")  # would be refused if read
+    assert load(tmp_path, APP_ENV_FILE="", **env_of("dev")).redis_key_prefix == "dev:"
+    with pytest.raises(ConfigError, match="APP_ENV_FILE: no such file"):
+        load(tmp_path, APP_ENV_FILE=str(tmp_path / "missing.env"), **env_of("dev"))

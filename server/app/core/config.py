@@ -1,7 +1,7 @@
 """Settings of one environment, read once, refused at start when they break a convention.
 
-APP_ENV (dev | prod) comes from the process environment and picks `.env.dev` or `.env.prod`
-next to this package; variables in the process environment override the file.
+APP_ENV (dev | prod) comes from the process environment and picks `.env.dev` or `.env.prod` in
+server/ (or the file APP_ENV_FILE names; empty for none); the process environment overrides the file.
 """
 
 import os
@@ -133,12 +133,22 @@ def load_settings(environ: Mapping[str, str] | None = None, env_dir: Path = SERV
     if app_env not in SCHEMA_BY_ENV:
         shown = "missing" if app_env is None else repr(app_env)
         raise ConfigError(f"APP_ENV must be dev or prod ({shown})")
-    env_file = env_dir / f".env.{app_env}"
+    env_file = _env_file(source, env_dir / f".env.{app_env}")
     init = {} if environ is None else {key.lower(): value for key, value in environ.items()}
     try:
-        return Settings(_env_file=env_file if env_file.is_file() else None, **init)
+        return Settings(_env_file=env_file, **init)
     except ValidationError as exc:
         raise ConfigError(_one_line(exc)) from None
+
+
+def _env_file(source: Mapping[str, str], default: Path) -> Path | None:
+    """APP_ENV_FILE names another file (a deploy's /etc/...), or none when empty."""
+    chosen = source.get("APP_ENV_FILE")
+    if chosen is None:
+        return default if default.is_file() else None
+    if chosen and not Path(chosen).is_file():
+        raise ConfigError(f"APP_ENV_FILE: no such file {chosen!r}")
+    return Path(chosen) if chosen else None
 
 
 def _one_line(exc: ValidationError) -> str:

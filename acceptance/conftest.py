@@ -1,0 +1,105 @@
+"""Fixtures: the target (throwaway services and the server's processes, or deployed hosts) and
+the clients checks use to talk to it as its users would."""
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import pymysql
+import pytest
+import redis
+
+from acceptance import masking
+from acceptance.plugin import Options
+from acceptance.report import EVIDENCE
+from acceptance.services.base import ServiceError
+from acceptance.services.provider import Images, choose, provide, stop_all
+from acceptance.stack import ROLES, deploy_environ, start_stacks, stop_stacks
+from acceptance.targets import Account, Target, throwaway_target
+
+CLIENT_TIMEOUT_SECONDS = 5
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    options: Options = request.config.acceptance  # type: ignore[attr-defined]
+    if options.is_smoke:
+        from acceptance.smoke import smoke_target
+
+        yield smoke_target(options)
+        return
+    yield from _throwaway(options, tmp_path_factory.mktemp("stack"), request.config)
+
+
+def _throwaway(options: Options, workdir, config: pytest.Config) -> Iterator[Target]:  # noqa: ANN001
+    run_id = uuid.uuid4().hex[:12]
+    try:
+        provider = choose(options.services)
+        services = provide(provider, infra_dir=options.infra_dir, workdir=workdir, run_id=run_id,
+                           images=Images(options.mysql_image, options.redis_image), timeout=options.start_timeout)
+    except ServiceError as exc:
+        pytest.exit(f"acceptance: {masking.mask(str(exc))}", returncode=4)
+    try:
+        _say(config, *(f"started {service.describe()}" for service in (services.mysql, services.redis)))
+        envs = {env: deploy_environ(env, services.mysql.endpoint, services.redis.endpoint, services.credentials,
+                                    workdir, options.server_env) for env in ("dev", "prod")}
+        roles = tuple(role for role in ROLES if role not in options.without)
+        stacks = start_stacks(envs, options.server_dir, workdir, options.start_timeout, roles)
+        try:
+            _say(config, *(f"{env} {p.role}: {'ready' if p.error is None else p.error} in {p.start_seconds:.2f}s"
+                           for env, stack in stacks.items() for p in stack.processes.values()))
+            yield throwaway_target(services, stacks)
+        finally:
+            stop_stacks(stacks)
+    finally:
+        stop_all(run_id)
+
+
+def _say(config: pytest.Config, *lines: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():  # fixtures run under output capture
+        reporter.ensure_newline()
+        for line in lines:
+            reporter.write_line(masking.mask(line))
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Record one line of evidence for the checklist report (and JUnit properties)."""
+    return lambda text: request.node.user_properties.append((EVIDENCE, text))
+
+
+@pytest.fixture
+def redis_as(target: Target) -> Iterator[Callable[[Account], redis.Redis]]:
+    """Redis clients authenticated as a given account; all closed after the test."""
+    clients: list[redis.Redis] = []
+
+    def connect(account: Account) -> redis.Redis:
+        client = redis.Redis(host=target.redis.host, port=target.redis.port, username=account.user,
+                             password=account.password, socket_timeout=CLIENT_TIMEOUT_SECONDS,
+                             socket_connect_timeout=CLIENT_TIMEOUT_SECONDS, decode_responses=True)
+        clients.append(client)
+        return client
+
+    yield connect
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def mysql_as(target: Target) -> Iterator[Callable[..., pymysql.Connection]]:
+    """MySQL connections as a given account; all closed after the test."""
+    connections: list[pymysql.Connection] = []
+
+    def connect(account: Account, database: str | None = None) -> pymysql.Connection:
+        connection = pymysql.connect(host=target.mysql.host, port=target.mysql.port, user=account.user,
+                                     password=account.password, database=database, autocommit=True,
+                                     connect_timeout=CLIENT_TIMEOUT_SECONDS, read_timeout=CLIENT_TIMEOUT_SECONDS)
+        connections.append(connection)
+        return connection
+
+    yield connect
+    for connection in connections:
+        connection.close()

@@ -1,0 +1,82 @@
+"""A mirakuru executor with a readiness callable, an exact environment and a log file.
+
+Used for every process the harness starts: redis-server, mariadbd, uvicorn, celery.
+"""
+
+import atexit
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mirakuru import Executor
+from mirakuru.base import ENV_UUID
+from mirakuru.exceptions import ProcessFinishedWithError
+
+
+_created: list["ReadyExecutor"] = []
+
+
+def stop_all_executors() -> None:
+    """Last line of cleanup (atexit): no process this run started outlives it."""
+    while _created:
+        _created.pop().close()
+
+
+atexit.register(stop_all_executors)
+
+
+class ReadyExecutor(Executor):
+    def __init__(
+        self,
+        command: list[str],
+        ready: Callable[[], Any],
+        log_path: Path,
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float = 30,
+    ) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("a")
+        self._ready = ready
+        self._exact_env = env
+        super().__init__(
+            command, cwd=str(cwd) if cwd else None, timeout=timeout, sleep=0.05, envvars=env,
+            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        _created.append(self)
+
+    def pre_start_check(self) -> bool:
+        return False
+
+    def after_start_check(self) -> bool:
+        try:
+            return bool(self._ready())
+        except Exception:  # noqa: BLE001 - not ready yet, whatever the reason
+            return False
+
+    @property
+    def envvars(self) -> dict[str, str]:
+        # Exactly the given environment (a deploy's), not the test process's, plus mirakuru's marker.
+        if self._exact_env is None:
+            return super().envvars
+        return {**self._exact_env, ENV_UUID: self._uuid}
+
+    def stop_quietly(self) -> None:
+        """Stop the process group; an unclean exit code is not an error during cleanup."""
+        try:
+            self.stop()
+        except ProcessFinishedWithError:
+            pass
+
+    def close(self) -> None:
+        self.stop_quietly()
+        if not self._log.closed:
+            self._log.close()
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])

@@ -1,0 +1,159 @@
+"""The acceptance plugin: options, the safety rule, secret masking and the checklist report.
+
+Loaded from the top-level conftest.py so that `--target` works from the repository root.
+"""
+
+import os
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from acceptance import masking
+from acceptance.report import Checklist
+from acceptance.services.provider import CHOICES
+from acceptance.targets import SMOKE_TARGETS, TARGETS, THROWAWAY
+
+REPO = Path(__file__).resolve().parents[1]
+ACCEPTANCE_DIR = Path(__file__).resolve().parent
+DEFAULT_MYSQL_IMAGE = "mysql:8.4"
+DEFAULT_REDIS_IMAGE = "redis:7.4"
+
+
+@dataclass
+class Options:
+    target: str
+    services: str
+    mysql_image: str
+    redis_image: str
+    infra_dir: Path
+    server_dir: Path
+    server_env: dict[str, str]
+    without: tuple[str, ...]
+    start_timeout: float
+    checklist: Checklist = field(default_factory=Checklist)
+
+    @property
+    def is_smoke(self) -> bool:
+        return self.target in SMOKE_TARGETS
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("acceptance", "acceptance checklist")
+    add = group.addoption
+    add("--target", choices=TARGETS, default=os.environ.get("ACCEPTANCE_TARGET", THROWAWAY),
+        help="throwaway (default: services started for this run), dev-smoke or prod-smoke (deployed hosts, "
+             "non-destructive checks only). Env: ACCEPTANCE_TARGET")
+    add("--services", choices=CHOICES, default=os.environ.get("ACCEPTANCE_SERVICES", "auto"),
+        help="how throwaway MySQL/Redis are provided: auto (containers if a Docker engine answers, else local "
+             "processes), containers, processes. Env: ACCEPTANCE_SERVICES")
+    add("--mysql-image", default=os.environ.get("ACCEPTANCE_MYSQL_IMAGE", DEFAULT_MYSQL_IMAGE),
+        help=f"MySQL image (default {DEFAULT_MYSQL_IMAGE}). Env: ACCEPTANCE_MYSQL_IMAGE")
+    add("--redis-image", default=os.environ.get("ACCEPTANCE_REDIS_IMAGE", DEFAULT_REDIS_IMAGE),
+        help=f"Redis image (default {DEFAULT_REDIS_IMAGE}). Env: ACCEPTANCE_REDIS_IMAGE")
+    add("--infra-dir", type=Path, default=REPO / "infra", help="infra files to configure the services with")
+    add("--server-dir", type=Path, default=REPO / "server", help="the server package to deploy")
+    add("--server-env", action="append", default=[], metavar="NAME=VALUE",
+        help="an extra variable for every deployed server process (repeatable)")
+    add("--without", action="append", default=[], choices=("api", "worker", "beat"),
+        help="do not start this server process (repeatable)")
+    add("--start-timeout", type=float, default=float(os.environ.get("ACCEPTANCE_START_TIMEOUT", "90")),
+        help="seconds a service or server process may take to become ready")
+    add("--checklist-report", metavar="FILE",
+        help="also write the checklist as FILE.md and FILE.json (for CI artifacts)")
+
+
+def _options(config: pytest.Config) -> Options:
+    server_env = {}
+    for pair in config.getoption("server_env"):
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise pytest.UsageError(f"--server-env needs NAME=VALUE, got {pair!r}")
+        server_env[name] = value
+    for option in ("infra_dir", "server_dir"):
+        if not config.getoption(option).is_dir():
+            raise pytest.UsageError(f"--{option.replace('_', '-')}: no such directory {config.getoption(option)}")
+    return Options(
+        target=config.getoption("target"), services=config.getoption("services"),
+        mysql_image=config.getoption("mysql_image"), redis_image=config.getoption("redis_image"),
+        infra_dir=config.getoption("infra_dir").resolve(), server_dir=config.getoption("server_dir").resolve(),
+        server_env=server_env, without=tuple(config.getoption("without")),
+        start_timeout=config.getoption("start_timeout"),
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.acceptance = _options(config)  # type: ignore[attr-defined]
+    # Checks use the server's own code (its engine, its Celery app): the deployed copy of it.
+    import sys
+
+    sys.path.insert(0, str(config.acceptance.server_dir))  # type: ignore[attr-defined]
+    if hasattr(signal, "SIGTERM"):
+        # A CI runner's SIGTERM unwinds like Ctrl-C, so fixtures stop every process and container.
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    options: Options = config.acceptance  # type: ignore[attr-defined]
+    if options.is_smoke:
+        return [f"acceptance target: {options.target} (deployed hosts; destructive checks are skipped)"]
+    return [
+        f"acceptance target: {options.target} (services: {options.services}; "
+        f"images: {options.mysql_image}, {options.redis_image} when containers)",
+        f"infra: {options.infra_dir}  server: {options.server_dir}",
+    ]
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A smoke run collects the acceptance checks only: no unit test, no self-test."""
+    options: Options = config.acceptance  # type: ignore[attr-defined]
+    if options.is_smoke and not (collection_path == ACCEPTANCE_DIR or ACCEPTANCE_DIR in collection_path.parents
+                                 or collection_path in ACCEPTANCE_DIR.parents):
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The safety rule, in one place: a test not marked nondestructive is destructive."""
+    options: Options = config.acceptance  # type: ignore[attr-defined]
+    if not options.is_smoke:
+        return
+    skip = pytest.mark.skip(reason=f"destructive: never run against {options.target}")
+    for item in items:
+        if item.get_closest_marker("nondestructive") is None:
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # noqa: ANN201
+    report = yield
+    _mask_report(report)
+    checklist: Checklist = item.config.acceptance.checklist  # type: ignore[attr-defined]
+    checklist.record(item, report)
+    return report
+
+
+def _mask_report(report: pytest.TestReport) -> None:
+    """No secret reaches the terminal, the JUnit file or the checklist report."""
+    if report.failed and report.longrepr is not None:
+        report.longrepr = masking.mask(str(report.longrepr))
+    report.sections = [(title, masking.mask(text)) for title, text in report.sections]
+    report.user_properties = [(name, masking.mask(str(value))) for name, value in report.user_properties]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    checklist: Checklist = config.acceptance.checklist  # type: ignore[attr-defined]
+    if checklist.empty:
+        return
+    terminalreporter.section("acceptance checklist")
+    for line in checklist.table_lines():
+        terminalreporter.write_line(line)
+    path = config.getoption("checklist_report")
+    if path:
+        for written in checklist.write(Path(path)):
+            terminalreporter.write_line(f"checklist written to {written}")

@@ -1,0 +1,146 @@
+"""The server's real processes (uvicorn, Celery worker, beat) for one env, started as a deploy would.
+
+Each env gets only environment variables (no env file), migrations first, then its processes. A
+process that fails to start does not stop the others: the checks that need it fail, naming it.
+"""
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from acceptance import spec
+from acceptance.executor import ReadyExecutor
+from acceptance.services.base import Endpoint, Stopwatch, free_port
+from acceptance.services.infra import Credentials
+
+ROLES = ("api", "worker", "beat")
+# What a deploy's process manager passes through; nothing else of the test process leaks in.
+INHERITED_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH")
+
+
+class StackProcessDown(AssertionError):
+    """A server process needed by a check is not running."""
+
+
+@dataclass
+class ServerProcess:
+    env: str
+    role: str
+    executor: ReadyExecutor
+    error: str | None = None
+    start_seconds: float = 0.0
+
+    def require(self) -> "ServerProcess":
+        if self.error is not None:
+            raise StackProcessDown(f"{self.env} {self.role} is not running: {self.error}\n--- log ---\n{self.log_tail()}")
+        return self
+
+    def log_tail(self, lines: int = 40) -> str:
+        return self.executor.log_tail(lines)
+
+    def start(self) -> None:
+        clock = Stopwatch()
+        try:
+            self.executor.start()
+            self.error = None
+        except Exception as exc:  # noqa: BLE001 - recorded, reported by the checks that need it
+            self.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        self.start_seconds = clock.seconds()
+
+
+@dataclass
+class EnvStack:
+    env: str
+    environ: dict[str, str]
+    api_url: str
+    processes: dict[str, ServerProcess] = field(default_factory=dict)
+    migration_error: str | None = None
+
+    def process(self, role: str) -> ServerProcess:
+        return self.processes[role].require()
+
+
+def stop_stacks(stacks: dict[str, EnvStack]) -> None:
+    """Stop every process of every env at once (each stop waits for its process to exit)."""
+    executors = [process.executor for stack in stacks.values() for process in stack.processes.values()]
+    with ThreadPoolExecutor(max_workers=max(1, len(executors))) as pool:
+        list(pool.map(lambda executor: executor.close(), executors))
+
+
+def deploy_environ(
+    env: str, mysql: Endpoint, redis: Endpoint, credentials: Credentials, workdir: Path, extra: dict[str, str]
+) -> dict[str, str]:
+    """The variables a deploy would set for `env`, pointing at this run's services."""
+    db_user, db_password = credentials.mysql_user(env)
+    redis_user = spec.REDIS_USER[env]
+    redis_url = f"redis://{redis_user}:{credentials.redis[redis_user]}@{redis.host}:{redis.port}/0"
+    environ = {name: os.environ[name] for name in INHERITED_VARIABLES if name in os.environ}
+    environ.update(
+        APP_ENV=env,
+        APP_ENV_FILE="",
+        DATABASE_URL=f"mysql+aiomysql://{db_user}:{db_password}@{mysql.host}:{mysql.port}/{spec.SCHEMA[env]}",
+        REDIS_URL=redis_url,
+        CELERY_BROKER_URL=redis_url,
+        BEAT_SCHEDULE_FILE=str(workdir / f"celerybeat-schedule-{env}"),
+        PYTHONUNBUFFERED="1",
+    )
+    environ.update(extra)
+    return environ
+
+
+def server_command(role: str, env: str, api_port: int) -> list[str]:
+    python = sys.executable
+    if role == "api":
+        return [python, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(api_port)]
+    if role == "worker":
+        return [python, "-m", "celery", "-A", "app.worker", "worker", "--loglevel=INFO", "-n", f"{env}@%h", "-c", "2"]
+    return [python, "-m", "celery", "-A", "app.worker", "beat", "--loglevel=INFO"]
+
+
+def _ready_check(role: str, api_url: str, log_path: Path):  # noqa: ANN202 - a readiness callable
+    if role == "api":
+        return lambda: httpx.get(f"{api_url}/healthz", timeout=0.5).status_code == 200
+    banner = " ready." if role == "worker" else "beat: Starting..."
+    return lambda: banner in log_path.read_text(errors="replace")
+
+
+def new_process(env: str, role: str, environ: dict[str, str], server_dir: Path, workdir: Path, timeout: float,
+                api_port: int = 0) -> ServerProcess:
+    log_path = workdir / f"{env}-{role}.log"
+    api_url = f"http://127.0.0.1:{api_port}"
+    executor = ReadyExecutor(server_command(role, env, api_port), _ready_check(role, api_url, log_path), log_path,
+                             env=environ, cwd=server_dir, timeout=timeout)
+    return ServerProcess(env, role, executor)
+
+
+def migrate(environ: dict[str, str], server_dir: Path, timeout: float) -> str | None:
+    """`alembic upgrade head` as a deploy runs it; the error's last lines, or None."""
+    result = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=server_dir, env=environ,
+                            capture_output=True, text=True, timeout=timeout)
+    if result.returncode == 0:
+        return None
+    return f"alembic upgrade head exited {result.returncode}: " + " | ".join(result.stderr.strip().splitlines()[-3:])
+
+
+def start_stacks(envs: dict[str, dict[str, str]], server_dir: Path, workdir: Path, timeout: float,
+                 roles: tuple[str, ...] = ROLES) -> dict[str, EnvStack]:
+    """Migrate each env, then start every role of every env at once and wait for all to be ready."""
+    stacks = {}
+    for env, environ in envs.items():
+        port = free_port()
+        stack = EnvStack(env, environ, f"http://127.0.0.1:{port}")
+        stack.processes = {role: new_process(env, role, environ, server_dir, workdir, timeout, port) for role in roles}
+        stacks[env] = stack
+    with ThreadPoolExecutor(max_workers=len(envs) * (len(roles) + 1)) as pool:
+        migrations = {env: pool.submit(migrate, stack.environ, server_dir, timeout) for env, stack in stacks.items()}
+        for stack in stacks.values():
+            for process in stack.processes.values():
+                pool.submit(process.start)
+    for env, migration in migrations.items():
+        stacks[env].migration_error = migration.result()
+    return stacks

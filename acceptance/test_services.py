@@ -1,0 +1,39 @@
+"""Phase A: the services answer, configured by infra/ (users, schemas)."""
+
+import pytest
+
+from acceptance import spec
+
+pytestmark = [pytest.mark.nondestructive]
+
+
+@pytest.mark.checklist("7.isolation.redis")
+@pytest.mark.parametrize("env", spec.ENVS)
+def test_app_user_authenticates(target, redis_as, evidence, env: str) -> None:
+    """Assert that each env's ACL user (spec 4.1: dev_user / pro_user) can log in and PING."""
+    account = target.envs[env].redis_account
+    assert account.user == spec.REDIS_USER[env]
+    assert redis_as(account).ping() is True
+    evidence(f"AUTH {account.user} + PING -> PONG")
+
+
+@pytest.mark.checklist("7.resources.maxmemory")
+def test_probe_user_authenticates(target, redis_as, evidence) -> None:
+    """Assert that the read-only probe user can log in: smoke checks read limits through it."""
+    assert redis_as(target.redis_probe).ping() is True
+    evidence(f"AUTH {target.redis_probe.user} + PING -> PONG")
+
+
+@pytest.mark.checklist("A.schemas")
+def test_schemas_exist_in_utf8mb4(target, mysql_as, evidence) -> None:
+    """Assert that spec 2.1's schemas exist with character set utf8mb4 (phase A)."""
+    found = {}
+    for env in spec.ENVS:
+        with mysql_as(target.envs[env].db_account).cursor() as cursor:
+            cursor.execute(
+                "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+                (spec.SCHEMA[env],),
+            )
+            found.update(dict(cursor.fetchall()))
+    assert found == {schema: spec.CHARSET for schema in spec.SCHEMA.values()}
+    evidence(", ".join(f"{schema}={charset}" for schema, charset in sorted(found.items())))
