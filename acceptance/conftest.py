@@ -10,6 +10,7 @@ import redis
 
 from acceptance import masking
 from acceptance.plugin import Options
+from acceptance.probes import no_retry
 from acceptance.report import EVIDENCE
 from acceptance.services.base import ServiceError
 from acceptance.services.provider import Images, choose, provide, stop_all
@@ -79,7 +80,8 @@ def redis_as(target: Target) -> Iterator[Callable[[Account], redis.Redis]]:
     def connect(account: Account) -> redis.Redis:
         client = redis.Redis(host=target.redis.host, port=target.redis.port, username=account.user,
                              password=account.password, socket_timeout=CLIENT_TIMEOUT_SECONDS,
-                             socket_connect_timeout=CLIENT_TIMEOUT_SECONDS, decode_responses=True)
+                             socket_connect_timeout=CLIENT_TIMEOUT_SECONDS, decode_responses=True,
+                             retry=no_retry())
         clients.append(client)
         return client
 
@@ -103,3 +105,30 @@ def mysql_as(target: Target) -> Iterator[Callable[..., pymysql.Connection]]:
     yield connect
     for connection in connections:
         connection.close()
+
+
+@pytest.fixture(scope="session")
+def server_celery(target: Target) -> Iterator[Callable[..., "Celery"]]:  # noqa: F821
+    """The server's own Celery app for an env, configured from that env's variables (plus overrides)."""
+    from app.core.celery_app import create_celery_app
+    from app.core.config import load_settings
+
+    apps = {}
+
+    def of(env: str, **overrides: str):  # noqa: ANN202
+        key = (env, tuple(sorted(overrides.items())))
+        if key not in apps:
+            apps[key] = create_celery_app(load_settings({**target.envs[env].environ, **overrides}))
+        return apps[key]
+
+    yield of
+    for app in apps.values():
+        app.close()
+
+
+@pytest.fixture
+def redis_admin(target: Target, redis_as) -> redis.Redis:  # noqa: ANN001
+    """An admin client, to observe (SCAN, fill, free). A target without one skips the check."""
+    if target.redis_admin is None:
+        pytest.skip("this target gives no Redis admin account")
+    return redis_as(target.redis_admin)

@@ -36,13 +36,13 @@ class Checklist:
         self.rows[item.nodeid] = Row(marker.args[0], item.nodeid.split("/")[-1], result, _evidence(report, result))
 
     def table_lines(self) -> list[str]:
-        lines = [f"{'item':<24} {'result':<6} {'check':<58} evidence"]
+        lines = [f"{'item':<24} {'result':<6} {'check':<70} evidence"]
         for item in CHECKLIST:
             rows = [row for row in self.rows.values() if row.item == item]
             if not rows:
-                lines.append(f"{item:<24} {'-':<6} {'(no check ran)':<58} {CHECKLIST[item]}")
+                lines.append(f"{item:<24} {'-':<6} {'(no check ran)':<70} {CHECKLIST[item]}")
             for row in rows:
-                lines.append(f"{row.item:<24} {row.result.upper():<6} {row.test[:58]:<58} {row.evidence}")
+                lines.append(f"{row.item:<24} {row.result.upper():<6} {row.test[:70]:<70} {row.evidence}")
         return lines
 
     def write(self, base: Path) -> list[Path]:

@@ -126,8 +126,11 @@ def _as_current_user() -> list[str]:
 
 
 def _root_sql(password: str) -> str:
+    # Clients connect over TCP from 127.0.0.1: root@'127.0.0.1' (made by the installer) matches first.
     quoted = password.replace("'", "''")
-    return (
-        f"CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '{quoted}';\n"
-        "GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;\n"
+    return "".join(
+        f"CREATE USER IF NOT EXISTS 'root'@'{host}' IDENTIFIED BY '{quoted}';\n"
+        f"ALTER USER 'root'@'{host}' IDENTIFIED BY '{quoted}';\n"
+        f"GRANT ALL PRIVILEGES ON *.* TO 'root'@'{host}' WITH GRANT OPTION;\n"
+        for host in ("127.0.0.1", "%")
     )

@@ -1,17 +1,19 @@
 """The API: `uvicorn app.main:app` from server/."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import async_sessionmaker
-
-from app.api import health, tasks
 from app.core.config import settings_or_exit
-from app.core.db import create_api_engine
-from app.core.redis import create_async_redis
 
+# A broken configuration stops the process here, before anything else is imported or contacted.
 settings = settings_or_exit()
+
+from collections.abc import AsyncIterator  # noqa: E402
+from contextlib import asynccontextmanager  # noqa: E402
+
+from fastapi import FastAPI  # noqa: E402
+from sqlalchemy.ext.asyncio import async_sessionmaker  # noqa: E402
+
+from app.api import health, tasks  # noqa: E402
+from app.core.db import create_api_engine  # noqa: E402
+from app.core.redis import create_async_redis  # noqa: E402
 
 
 @asynccontextmanager
