@@ -14,7 +14,8 @@ from acceptance.probes import no_retry
 from acceptance.report import EVIDENCE
 from acceptance.services.base import ServiceError
 from acceptance.services.provider import Images, choose, provide, stop_all
-from acceptance.stack import ROLES, deploy_environ, start_stacks, stop_stacks
+from acceptance.services.base import free_port
+from acceptance.stack import ROLES, deploy_environ, new_process, start_all, start_stacks, stop_stacks
 from acceptance.targets import Account, Target, throwaway_target
 
 CLIENT_TIMEOUT_SECONDS = 5
@@ -132,3 +133,25 @@ def redis_admin(target: Target, redis_as) -> redis.Redis:  # noqa: ANN001
     if target.redis_admin is None:
         pytest.skip("this target gives no Redis admin account")
     return redis_as(target.redis_admin)
+
+
+@pytest.fixture
+def launch(target: Target, request: pytest.FixtureRequest, tmp_path) -> Iterator[Callable[..., list]]:  # noqa: ANN001
+    """Start extra server processes (env, role, variable overrides) side by side; stopped after the test."""
+    options: Options = request.config.acceptance  # type: ignore[attr-defined]
+    started = []
+
+    def start(*specs: tuple[str, str, dict[str, str]]) -> list:
+        processes = []
+        for env, role, overrides in specs:
+            environ = {**target.envs[env].environ, **overrides}
+            name = f"{env}-{role}-{len(started) + len(processes)}"
+            processes.append(new_process(env, role, environ, options.server_dir, tmp_path / name,
+                                         options.start_timeout, free_port()))
+        started.extend(processes)
+        start_all(processes)
+        return processes
+
+    yield start
+    for process in started:
+        process.executor.close()

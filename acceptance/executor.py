@@ -4,6 +4,7 @@ Used for every process the harness starts: redis-server, mariadbd, uvicorn, cele
 """
 
 import atexit
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -36,13 +37,14 @@ class ReadyExecutor(Executor):
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
         timeout: float = 30,
+        stop_signal: int = signal.SIGTERM,
     ) -> None:
         self.log_path = log_path
         self._log = log_path.open("a")
         self._ready = ready
         self._exact_env = env
         super().__init__(
-            command, cwd=str(cwd) if cwd else None, timeout=timeout, sleep=0.05, envvars=env,
+            command, cwd=str(cwd) if cwd else None, timeout=timeout, sleep=0.05, envvars=env, stop_signal=stop_signal,
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
         )
         _created.append(self)

@@ -5,6 +5,7 @@ process that fails to start does not stop the others: the checks that need it fa
 """
 
 import os
+import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,9 @@ from acceptance.services.base import Endpoint, Stopwatch, free_port
 from acceptance.services.infra import Credentials
 
 ROLES = ("api", "worker", "beat")
+# At teardown a worker stops cold (SIGQUIT): a warm shutdown waits seconds for nothing, and an
+# unacknowledged task is delivered again anyway (late acks).
+STOP_SIGNALS = {"api": signal.SIGTERM, "worker": signal.SIGQUIT, "beat": signal.SIGTERM}
 # What a deploy's process manager passes through; nothing else of the test process leaks in.
 INHERITED_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH")
 
@@ -32,6 +36,7 @@ class ServerProcess:
     env: str
     role: str
     executor: ReadyExecutor
+    url: str | None = None
     error: str | None = None
     start_seconds: float = 0.0
 
@@ -88,6 +93,8 @@ def deploy_environ(
         CELERY_BROKER_URL=redis_url,
         BEAT_SCHEDULE_FILE=str(workdir / f"celerybeat-schedule-{env}"),
         PYTHONUNBUFFERED="1",
+        # Test-time pace: beat fires every second so that two beats show within a check's deadline.
+        HEARTBEAT_INTERVAL_SECONDS="1",
     )
     environ.update(extra)
     return environ
@@ -111,11 +118,12 @@ def _ready_check(role: str, api_url: str, log_path: Path):  # noqa: ANN202 - a r
 
 def new_process(env: str, role: str, environ: dict[str, str], server_dir: Path, workdir: Path, timeout: float,
                 api_port: int = 0) -> ServerProcess:
+    workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / f"{env}-{role}.log"
     api_url = f"http://127.0.0.1:{api_port}"
     executor = ReadyExecutor(server_command(role, env, api_port), _ready_check(role, api_url, log_path), log_path,
-                             env=environ, cwd=server_dir, timeout=timeout)
-    return ServerProcess(env, role, executor)
+                             env=environ, cwd=server_dir, timeout=timeout, stop_signal=STOP_SIGNALS[role])
+    return ServerProcess(env, role, executor, url=api_url if role == "api" else None)
 
 
 def migrate(environ: dict[str, str], server_dir: Path, timeout: float) -> str | None:
@@ -125,6 +133,12 @@ def migrate(environ: dict[str, str], server_dir: Path, timeout: float) -> str | 
     if result.returncode == 0:
         return None
     return f"alembic upgrade head exited {result.returncode}: " + " | ".join(result.stderr.strip().splitlines()[-3:])
+
+
+def start_all(processes: list[ServerProcess]) -> None:
+    """Start processes side by side; each records its own failure."""
+    with ThreadPoolExecutor(max_workers=max(1, len(processes))) as pool:
+        list(pool.map(lambda process: process.start(), processes))
 
 
 def start_stacks(envs: dict[str, dict[str, str]], server_dir: Path, workdir: Path, timeout: float,
