@@ -2,7 +2,10 @@
 server's own Celery app for an env."""
 
 import secrets
-from collections.abc import Iterable, Sequence
+import socket
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import pymysql
 import redis
@@ -64,3 +67,21 @@ def wait_for_rows(connection: pymysql.Connection, ids: Sequence[int], *, what: s
         return rows if {item for item, _ in rows} >= expected else None
 
     return wait_until(all_there, what=what, timeout=timeout)
+
+
+def worker_name(env: str) -> str:
+    """The throwaway stack names its workers <env>@<host> (celery -n)."""
+    return f"{env}@{socket.gethostname()}"
+
+
+@contextmanager
+def consumer_paused(app: Any, env: str, queue: str) -> Iterator[None]:
+    """The env's worker stops taking tasks from `queue` (remote control, as the env's ACL user)."""
+    destination = [worker_name(env)]
+    paused = app.control.cancel_consumer(queue, destination=destination, reply=True, timeout=5, limit=1)
+    assert paused, f"{destination[0]} did not answer cancel_consumer over remote control"
+    try:
+        yield
+    finally:
+        resumed = app.control.add_consumer(queue, destination=destination, reply=True, timeout=5, limit=1)
+        assert resumed, f"{destination[0]} did not answer add_consumer"

@@ -2,12 +2,11 @@
 
 import json
 import secrets
-import socket
 
 import pytest
 
 from acceptance import spec
-from acceptance.probes import rows_of, unique_ids, wait_for_rows
+from acceptance.probes import consumer_paused, rows_of, unique_ids, wait_for_rows, worker_name
 from acceptance.waits import wait_until
 
 TASK_DEADLINE_SECONDS = 15
@@ -58,25 +57,20 @@ def test_task_waits_in_env_queue_and_only_env_worker_takes_it(target, server_cel
     """
     app = server_celery(env)
     queue_key, queue = spec.QUEUE_KEY[env], app.conf.task_default_queue
-    worker = [f"{env}@{socket.gethostname()}"]  # the stack names its workers <env>@<host>
     client = redis_as(target.envs[env].redis_account)
-    paused = app.control.cancel_consumer(queue, destination=worker, reply=True, timeout=5, limit=1)
-    assert paused, f"{worker[0]} did not answer cancel_consumer over remote control"
-    try:
+    with consumer_paused(app, env, queue):
         _wait_until_queue_holds(app, client, queue_key)
         [item_id] = unique_ids(1)
         task_id = app.send_task(RECORD_ITEM, args=[item_id]).id
         waiting = [json.loads(message)["headers"]["id"] for message in client.lrange(queue_key, 0, -1)]
-    finally:
-        resumed = app.control.add_consumer(queue, destination=worker, reply=True, timeout=5, limit=1)
-    assert task_id in waiting, f"task {task_id} not in {queue_key} while {worker[0]} was paused ({waiting})"
-    assert resumed, f"{worker[0]} did not answer add_consumer"
+    assert task_id in waiting, f"task {task_id} not in {queue_key} while the {env} worker was paused ({waiting})"
     rows = wait_for_rows(mysql_as(target.envs[env].db_account, spec.SCHEMA[env]), [item_id],
                          what=f"{env} worker to record item {item_id}", timeout=TASK_DEADLINE_SECONDS)
     other = spec.other_env(env)
     assert rows == [(item_id, env)]
     assert rows_of(mysql_as(target.envs[other].db_account, spec.SCHEMA[other]), [item_id]) == []
-    evidence(f"task waited in {queue_key} while {worker[0]} was paused; ran by it only ({spec.SCHEMA[other]}: no row)")
+    evidence(f"task waited in {queue_key} while {worker_name(env)} was paused; ran by it only "
+             f"({spec.SCHEMA[other]}: no row)")
 
 
 def _wait_until_queue_holds(app, client, queue_key: str) -> None:  # noqa: ANN001
