@@ -16,6 +16,7 @@ from acceptance.services.base import ServiceError
 from acceptance.services.provider import Images, choose, provide, stop_all
 from acceptance.services.base import free_port
 from acceptance.stack import ROLES, deploy_environ, new_process, start_all, start_stacks, stop_stacks
+from acceptance.smoke import smoke_target
 from acceptance.targets import Account, Target, throwaway_target
 
 CLIENT_TIMEOUT_SECONDS = 5
@@ -25,9 +26,7 @@ CLIENT_TIMEOUT_SECONDS = 5
 def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     options: Options = request.config.acceptance  # type: ignore[attr-defined]
     if options.is_smoke:
-        from acceptance.smoke import smoke_target
-
-        yield smoke_target(options)
+        yield smoke_target(options.target, options.smoke)
         return
     yield from _throwaway(options, tmp_path_factory.mktemp("stack"), request.config)
 
@@ -68,6 +67,12 @@ def _say(config: pytest.Config, *lines: str) -> None:
 
 
 @pytest.fixture
+def task_deadline(request: pytest.FixtureRequest) -> float:
+    """Seconds to wait for a worker to run a task (--task-deadline)."""
+    return request.config.acceptance.task_deadline  # type: ignore[attr-defined]
+
+
+@pytest.fixture
 def evidence(request: pytest.FixtureRequest) -> Callable[[str], None]:
     """Record one line of evidence for the checklist report (and JUnit properties)."""
     return lambda text: request.node.user_properties.append((EVIDENCE, text))
@@ -84,6 +89,12 @@ def redis_as(target: Target) -> Iterator[Callable[[Account], redis.Redis]]:
                              socket_connect_timeout=CLIENT_TIMEOUT_SECONDS, decode_responses=True,
                              retry=no_retry())
         clients.append(client)
+        try:
+            client.ping()
+        except redis.exceptions.AuthenticationError as exc:
+            pytest.fail(f"Redis {target.redis} refused user {account.user}: {exc}", pytrace=False)
+        except redis.exceptions.ConnectionError as exc:
+            pytest.fail(f"Redis {target.redis} unreachable (user {account.user}): {exc}", pytrace=False)
         return client
 
     yield connect
@@ -97,9 +108,12 @@ def mysql_as(target: Target) -> Iterator[Callable[..., pymysql.Connection]]:
     connections: list[pymysql.Connection] = []
 
     def connect(account: Account, database: str | None = None) -> pymysql.Connection:
-        connection = pymysql.connect(host=target.mysql.host, port=target.mysql.port, user=account.user,
-                                     password=account.password, database=database, autocommit=True,
-                                     connect_timeout=CLIENT_TIMEOUT_SECONDS, read_timeout=CLIENT_TIMEOUT_SECONDS)
+        try:
+            connection = pymysql.connect(host=target.mysql.host, port=target.mysql.port, user=account.user,
+                                         password=account.password, database=database, autocommit=True,
+                                         connect_timeout=CLIENT_TIMEOUT_SECONDS, read_timeout=CLIENT_TIMEOUT_SECONDS)
+        except pymysql.err.OperationalError as exc:
+            pytest.fail(f"MySQL {target.mysql} refused user {account.user}: {exc.args[-1]}", pytrace=False)
         connections.append(connection)
         return connection
 
@@ -155,3 +169,10 @@ def launch(target: Target, request: pytest.FixtureRequest, tmp_path) -> Iterator
     yield start
     for process in started:
         process.executor.close()
+
+
+@pytest.fixture(scope="session")
+def residue() -> list[tuple[str, Account, str]]:
+    """What a check created or may have created: ("redis", account, key) or ("mysql", account, "schema.table").
+    The run's last check (test_residue.py) verifies that none of it remains."""
+    return []

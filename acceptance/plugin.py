@@ -5,6 +5,8 @@ Loaded from the top-level conftest.py so that `--target` works from the reposito
 
 import os
 import signal
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,12 +15,14 @@ import pytest
 from acceptance import masking
 from acceptance.report import Checklist
 from acceptance.services.provider import CHOICES
+from acceptance.smoke import SmokeConfig, SmokeConfigError, read_smoke_config
 from acceptance.targets import SMOKE_TARGETS, TARGETS, THROWAWAY
 
 REPO = Path(__file__).resolve().parents[1]
 ACCEPTANCE_DIR = Path(__file__).resolve().parent
 DEFAULT_MYSQL_IMAGE = "mysql:8.4"
 DEFAULT_REDIS_IMAGE = "redis:7.4"
+SMOKE_CHECK_TIMEOUT_SECONDS = 30
 
 
 @dataclass
@@ -32,6 +36,10 @@ class Options:
     server_env: dict[str, str]
     without: tuple[str, ...]
     start_timeout: float
+    env_dir: Path
+    smoke_deadline: float
+    task_deadline: float
+    smoke: "SmokeConfig | None" = None
     checklist: Checklist = field(default_factory=Checklist)
 
     @property
@@ -60,6 +68,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="do not start this server process (repeatable)")
     add("--start-timeout", type=float, default=float(os.environ.get("ACCEPTANCE_START_TIMEOUT", "90")),
         help="seconds a service or server process may take to become ready")
+    add("--task-deadline", type=float, default=float(os.environ.get("ACCEPTANCE_TASK_DEADLINE", "15")),
+        help="seconds a check waits for a worker to run a task (default 15)")
+    add("--env-dir", type=Path, default=REPO / "server",
+        help="smoke targets: where .env.dev / .env.prod are (default server/, as the server reads them)")
+    add("--smoke-deadline", type=float, default=float(os.environ.get("ACCEPTANCE_SMOKE_DEADLINE", "120")),
+        help="smoke targets: seconds the whole run may take; each check gets at most 30")
     add("--checklist-report", metavar="FILE",
         help="also write the checklist as FILE.md and FILE.json (for CI artifacts)")
 
@@ -79,16 +93,20 @@ def _options(config: pytest.Config) -> Options:
         mysql_image=config.getoption("mysql_image"), redis_image=config.getoption("redis_image"),
         infra_dir=config.getoption("infra_dir").resolve(), server_dir=config.getoption("server_dir").resolve(),
         server_env=server_env, without=tuple(config.getoption("without")),
-        start_timeout=config.getoption("start_timeout"),
+        start_timeout=config.getoption("start_timeout"), env_dir=config.getoption("env_dir").resolve(),
+        smoke_deadline=config.getoption("smoke_deadline"), task_deadline=config.getoption("task_deadline"),
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.acceptance = _options(config)  # type: ignore[attr-defined]
+    options = config.acceptance = _options(config)  # type: ignore[attr-defined]
     # Checks use the server's own code (its engine, its Celery app): the deployed copy of it.
-    import sys
-
-    sys.path.insert(0, str(config.acceptance.server_dir))  # type: ignore[attr-defined]
+    sys.path.insert(0, str(options.server_dir))
+    if options.is_smoke:
+        try:  # every missing variable named, before any connection is opened
+            options.smoke = read_smoke_config(options.target, options.env_dir)
+        except SmokeConfigError as exc:
+            raise pytest.UsageError(masking.mask(str(exc))) from None
     if hasattr(signal, "SIGTERM"):
         # A CI runner's SIGTERM unwinds like Ctrl-C, so fixtures stop every process and container.
         signal.signal(signal.SIGTERM, _interrupt)
@@ -101,7 +119,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     options: Options = config.acceptance  # type: ignore[attr-defined]
     if options.is_smoke:
-        return [f"acceptance target: {options.target} (deployed hosts; destructive checks are skipped)"]
+        return [f"acceptance target: {options.target} (deployed hosts; destructive checks are skipped). "
+                "About to touch:", *(f"  {line}" for line in options.smoke.hosts())]
     return [
         f"acceptance target: {options.target} (services: {options.services}; "
         f"images: {options.mysql_image}, {options.redis_image} when containers)",
@@ -120,13 +139,31 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The safety rule, in one place: a test not marked nondestructive is destructive."""
+    items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
     options: Options = config.acceptance  # type: ignore[attr-defined]
     if not options.is_smoke:
         return
-    skip = pytest.mark.skip(reason=f"destructive: never run against {options.target}")
+    destructive = pytest.mark.skip(reason=f"destructive: never run against {options.target}")
     for item in items:
         if item.get_closest_marker("nondestructive") is None:
-            item.add_marker(skip)
+            item.add_marker(destructive)
+        env = getattr(item, "callspec", None) and item.callspec.params.get("env")
+        if env and env not in options.smoke.envs:
+            item.add_marker(pytest.mark.skip(reason=f"no .env.{env} in {options.env_dir}: this run covers "
+                                                     f"{', '.join(options.smoke.envs)} only"))
+        item.add_marker(pytest.mark.timeout(SMOKE_CHECK_TIMEOUT_SECONDS))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.acceptance_started = time.monotonic()  # type: ignore[attr-defined]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A smoke run has a deadline: past it, the run stops rather than hang after a deploy."""
+    options: Options = item.config.acceptance  # type: ignore[attr-defined]
+    elapsed = time.monotonic() - item.config.acceptance_started  # type: ignore[attr-defined]
+    if options.is_smoke and elapsed > options.smoke_deadline:
+        pytest.exit(f"{options.target}: run deadline of {options.smoke_deadline:g}s passed", returncode=3)
 
 
 @pytest.hookimpl(wrapper=True)

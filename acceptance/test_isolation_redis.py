@@ -46,13 +46,14 @@ def _cleanup(client: redis.Redis, key: str) -> None:
 
 @pytest.mark.nondestructive
 @pytest.mark.parametrize("env", spec.ENVS)
-def test_cannot_touch_other_envs_keys(target, redis_as, evidence, env: str, request) -> None:
+def test_cannot_touch_other_envs_keys(target, redis_as, evidence, residue, env: str, request) -> None:
     """Assert that env's Redis user gets NOPERM for every key command on the other env's prefix (spec 7).
 
     dev's credentials cannot read or write pro:*, and the reverse: GET, SET, DEL, EXPIRE, LPUSH, ...
     """
     client = redis_as(target.envs[env].redis_account)
     key = _probe_key(spec.KEY_PREFIX[spec.other_env(env)], request.node.name)
+    residue.append(("redis", target.envs[env].redis_account, key))
     request.addfinalizer(lambda: _cleanup(client, key))
     refusals = {command[0]: refused_with(denial(client, *(part.format(key=key) for part in command)))
                 for command in KEY_COMMANDS}
@@ -62,10 +63,11 @@ def test_cannot_touch_other_envs_keys(target, redis_as, evidence, env: str, requ
 
 @pytest.mark.nondestructive
 @pytest.mark.parametrize("env", spec.ENVS)
-def test_cannot_touch_unprefixed_keys(target, redis_as, evidence, env: str, request) -> None:
+def test_cannot_touch_unprefixed_keys(target, redis_as, evidence, residue, env: str, request) -> None:
     """Assert that env's Redis user gets NOPERM on keys without any env prefix (spec 4.3)."""
     client = redis_as(target.envs[env].redis_account)
     key = f"smoke:acl-probe:{request.node.name}"
+    residue.append(("redis", target.envs[env].redis_account, key))
     request.addfinalizer(lambda: _cleanup(client, key))
     refusals = {command[0]: refused_with(denial(client, *(part.format(key=key) for part in command)))
                 for command in KEY_COMMANDS}

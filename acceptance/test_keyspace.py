@@ -14,7 +14,8 @@ EXPECTED_UNDER_PREFIX = ("_kombu.binding.push", "heartbeat")
 
 
 @pytest.mark.checklist("7.isolation.queues")
-def test_every_key_carries_an_env_prefix(target, redis_admin, server_celery, redis_as, evidence) -> None:
+def test_every_key_carries_an_env_prefix(task_deadline, target, redis_admin, server_celery, redis_as,
+                                         evidence) -> None:
     """Assert that after real traffic (API, worker, beat, a task) every key in Redis is under dev: or pro:."""
     for env in spec.ENVS:
         app_env = target.envs[env]
@@ -24,7 +25,7 @@ def test_every_key_carries_an_env_prefix(target, redis_admin, server_celery, red
         server_celery(env).send_task("app.tasks.smoke_ping", args=[token])
         client = redis_as(app_env.redis_account)
         key = f"{spec.KEY_PREFIX[env]}smoke:ping:{token}"
-        wait_until(lambda: client.exists(key), what=f"{env} smoke ping", timeout=15)
+        wait_until(lambda: client.exists(key), what=f"{env} smoke ping", timeout=task_deadline)
         client.delete(key)
     keys = set(redis_admin.scan_iter(count=1000))
     stray = sorted(key for key in keys if not key.startswith(tuple(spec.KEY_PREFIX.values())))

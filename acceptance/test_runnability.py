@@ -93,7 +93,7 @@ def test_celery_inspect_ping_answers(target, request, evidence) -> None:
     commands = {env: subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "app.worker", "inspect", "ping", "--timeout", "1"],
         cwd=server_dir, env=target.envs[env].environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    ) for env in spec.ENVS}
+    ) for env in target.envs}
     replies = {env: command.communicate(timeout=30)[0] for env, command in commands.items()}
     for env, output in replies.items():
         assert commands[env].returncode == 0 and "pong" in output, f"{env}: exit {commands[env].returncode}\n{output}"

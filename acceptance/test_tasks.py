@@ -9,13 +9,12 @@ from acceptance import spec
 from acceptance.probes import consumer_paused, rows_of, unique_ids, wait_for_rows, worker_name
 from acceptance.waits import wait_until
 
-TASK_DEADLINE_SECONDS = 15
 RECORD_ITEM = "app.tasks.record_item"
 
 
 @pytest.mark.checklist("7.run.worker")
 @pytest.mark.parametrize("env", spec.ENVS)
-def test_worker_consumes_example_task(target, mysql_as, evidence, env: str) -> None:
+def test_worker_consumes_example_task(task_deadline, target, mysql_as, evidence, env: str) -> None:
     """Assert that a task queued through the API's publish path is run by the worker: its row lands."""
     import httpx
 
@@ -24,7 +23,7 @@ def test_worker_consumes_example_task(target, mysql_as, evidence, env: str) -> N
     response = httpx.post(f"{app_env.api_url}/tasks/record-item", json={"item_id": item_id}, timeout=5)
     assert response.status_code == 202, response.text
     rows = wait_for_rows(mysql_as(app_env.db_account, spec.SCHEMA[env]), [item_id],
-                         what=f"{env} worker to record item {item_id}", timeout=TASK_DEADLINE_SECONDS)
+                         what=f"{env} worker to record item {item_id}", timeout=task_deadline)
     assert rows == [(item_id, env)]
     evidence(f"POST /tasks/record-item {item_id} -> 202 -> row in {spec.SCHEMA[env]} (env={env})")
 
@@ -32,14 +31,16 @@ def test_worker_consumes_example_task(target, mysql_as, evidence, env: str) -> N
 @pytest.mark.checklist("7.run.worker")
 @pytest.mark.nondestructive
 @pytest.mark.parametrize("env", spec.ENVS)
-def test_worker_answers_smoke_ping(target, server_celery, redis_as, evidence, env: str) -> None:
+def test_worker_answers_smoke_ping(task_deadline, target, server_celery, redis_as, evidence, residue,
+                                   env: str) -> None:
     """Assert that the deployed worker runs a task: the smoke ping leaves evidence that expires by itself."""
     token = secrets.token_hex(8)
     key = f"{spec.KEY_PREFIX[env]}smoke:ping:{token}"
     client = redis_as(target.envs[env].redis_account)
+    residue.append(("redis", target.envs[env].redis_account, key))
     server_celery(env).send_task("app.tasks.smoke_ping", args=[token])
     try:
-        wait_until(lambda: client.exists(key), what=f"{env} worker to write {key}", timeout=TASK_DEADLINE_SECONDS)
+        wait_until(lambda: client.exists(key), what=f"{env} worker to write {key}", timeout=task_deadline)
         ttl = client.ttl(key)
     finally:
         client.delete(key)
@@ -49,8 +50,8 @@ def test_worker_answers_smoke_ping(target, server_celery, redis_as, evidence, en
 
 @pytest.mark.checklist("7.isolation.queues")
 @pytest.mark.parametrize("env", spec.ENVS)
-def test_task_waits_in_env_queue_and_only_env_worker_takes_it(target, server_celery, redis_as, mysql_as, evidence,
-                                                              env: str) -> None:
+def test_task_waits_in_env_queue_and_only_env_worker_takes_it(task_deadline, target, server_celery, redis_as,
+                                                              mysql_as, evidence, env: str) -> None:
     """Assert that a task waits at <prefix>push (spec 4.3: dev:push / pro:push) and only env's worker runs it.
 
     Both envs' workers run at once on the one Redis: the other env's worker must never take it.
@@ -65,7 +66,7 @@ def test_task_waits_in_env_queue_and_only_env_worker_takes_it(target, server_cel
         waiting = [json.loads(message)["headers"]["id"] for message in client.lrange(queue_key, 0, -1)]
     assert task_id in waiting, f"task {task_id} not in {queue_key} while the {env} worker was paused ({waiting})"
     rows = wait_for_rows(mysql_as(target.envs[env].db_account, spec.SCHEMA[env]), [item_id],
-                         what=f"{env} worker to record item {item_id}", timeout=TASK_DEADLINE_SECONDS)
+                         what=f"{env} worker to record item {item_id}", timeout=task_deadline)
     other = spec.other_env(env)
     assert rows == [(item_id, env)]
     assert rows_of(mysql_as(target.envs[other].db_account, spec.SCHEMA[other]), [item_id]) == []
@@ -87,13 +88,16 @@ def _wait_until_queue_holds(app, client, queue_key: str) -> None:  # noqa: ANN00
 @pytest.mark.checklist("4.3.payload")
 @pytest.mark.nondestructive
 @pytest.mark.parametrize("env", spec.ENVS)
-def test_oversized_payload_is_refused_and_nothing_queued(target, server_celery, redis_as, evidence, env: str) -> None:
+def test_oversized_payload_is_refused_and_nothing_queued(target, server_celery, redis_as, evidence, residue,
+                                                         env: str) -> None:
     """Assert that a task carrying long text fails fast with a clear error and queues nothing (spec 4.3, 8)."""
     from app.core.payload import TaskPayloadTooLarge
 
     queue = "smoke-payload-guard"
     queue_key = f"{spec.KEY_PREFIX[env]}{queue}"
     client = redis_as(target.envs[env].redis_account)
+    for key in (queue_key, f"{spec.KEY_PREFIX[env]}_kombu.binding.{queue}"):
+        residue.append(("redis", target.envs[env].redis_account, key))
     try:
         with pytest.raises(TaskPayloadTooLarge) as refused:
             server_celery(env).send_task(RECORD_ITEM, args=["x" * 10_000], queue=queue)
@@ -107,14 +111,15 @@ def test_oversized_payload_is_refused_and_nothing_queued(target, server_celery, 
 
 @pytest.mark.checklist("7.resources.results")
 @pytest.mark.nondestructive
-def test_no_result_keys_after_real_tasks(target, redis_admin, server_celery, redis_as, evidence) -> None:
+def test_no_result_keys_after_real_tasks(task_deadline, target, redis_admin, server_celery, redis_as,
+                                         evidence) -> None:
     """Assert that, with no result backend (spec 2.2), real tasks leave no celery-task-meta-* key."""
     for env in spec.ENVS:  # real tasks first, so that a result backend would have written something
         token = secrets.token_hex(8)
         server_celery(env).send_task("app.tasks.smoke_ping", args=[token])
         key = f"{spec.KEY_PREFIX[env]}smoke:ping:{token}"
         client = redis_as(target.envs[env].redis_account)
-        wait_until(lambda: client.exists(key), what=f"{env} smoke ping", timeout=TASK_DEADLINE_SECONDS)
+        wait_until(lambda: client.exists(key), what=f"{env} smoke ping", timeout=task_deadline)
         client.delete(key)
     results = list(redis_admin.scan_iter(match=f"*{spec.RESULT_KEY_PATTERN}", count=1000))
     assert results == []
@@ -122,8 +127,8 @@ def test_no_result_keys_after_real_tasks(target, redis_admin, server_celery, red
 
 
 @pytest.mark.checklist("7.resources.results")
-def test_result_backend_when_enabled_keeps_results_at_most_a_day(target, launch, server_celery, redis_as,
-                                                                 evidence) -> None:
+def test_result_backend_when_enabled_keeps_results_at_most_a_day(task_deadline, target, launch, server_celery,
+                                                                 redis_as, evidence) -> None:
     """Assert that with CELERY_RESULT_BACKEND set, each result key is prefixed and has a TTL <= 1 day."""
     env = "dev"
     overrides = {"CELERY_RESULT_BACKEND": target.envs[env].environ["REDIS_URL"], "CELERY_QUEUE": "acceptance-results"}
@@ -132,7 +137,7 @@ def test_result_backend_when_enabled_keeps_results_at_most_a_day(target, launch,
     task = server_celery(env, **overrides).send_task("app.tasks.smoke_ping", args=[secrets.token_hex(8)])
     key = f"{spec.KEY_PREFIX[env]}celery-task-meta-{task.id}"
     client = redis_as(target.envs[env].redis_account)
-    wait_until(lambda: client.exists(key), what=f"result key {key}", timeout=TASK_DEADLINE_SECONDS)
+    wait_until(lambda: client.exists(key), what=f"result key {key}", timeout=task_deadline)
     ttl = client.ttl(key)
     assert 0 < ttl <= spec.RESULT_TTL_MAX_SECONDS, f"{key}: TTL {ttl} (-1 means no expiry)"
     evidence(f"{key} TTL {ttl}s (<= {spec.RESULT_TTL_MAX_SECONDS})")
