@@ -20,6 +20,8 @@ from acceptance.services.base import Endpoint, Stopwatch, free_port
 from acceptance.services.infra import Credentials
 
 ROLES = ("api", "worker", "beat")
+# Lines after which a process still running is no longer doing its job (Celery logs, then lingers).
+FATAL_LOG_MARKS = ("Unrecoverable error", "CRITICAL/")
 # At teardown a worker is killed: even a cold shutdown (SIGQUIT) takes about 2 s here, and an
 # unacknowledged task is delivered again anyway (late acks).
 STOP_SIGNALS = {"api": signal.SIGTERM, "worker": signal.SIGKILL, "beat": signal.SIGTERM}
@@ -41,9 +43,17 @@ class ServerProcess:
     start_seconds: float = 0.0
 
     def require(self) -> "ServerProcess":
-        if self.error is not None:
-            raise StackProcessDown(f"{self.env} {self.role} is not running: {self.error}\n--- log ---\n{self.log_tail()}")
+        problem = self.error or self.problem()
+        if problem is not None:
+            raise StackProcessDown(f"{self.env} {self.role} is not running: {problem}\n--- log ---\n{self.log_tail()}")
         return self
+
+    def problem(self) -> str | None:
+        """Why a process that started is no longer fit: it exited, or logged a fatal error."""
+        if not self.executor.running():
+            return "it exited"
+        fatal = [line for line in self.log_tail(200).splitlines() if any(mark in line for mark in FATAL_LOG_MARKS)]
+        return fatal[0].strip() if fatal else None
 
     def log_tail(self, lines: int = 40) -> str:
         return self.executor.log_tail(lines)
@@ -67,6 +77,8 @@ class EnvStack:
     migration_error: str | None = None
 
     def process(self, role: str) -> ServerProcess:
+        if role not in self.processes:
+            raise StackProcessDown(f"{self.env} {role} was not started (--without {role})")
         return self.processes[role].require()
 
 

@@ -30,6 +30,12 @@ class AppEnv:
     api_url: str
     stack: EnvStack | None = None
 
+    def require(self, role: str) -> None:
+        """Fail now, naming the process and showing its log, if a process this run started is down.
+        (A deployed env's processes are not ours to watch: the check's own observation decides.)"""
+        if self.stack is not None:
+            self.stack.process(role)
+
     @property
     def redis_account(self) -> Account:
         return _account_of(self.environ["REDIS_URL"])

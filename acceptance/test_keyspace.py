@@ -19,6 +19,8 @@ def test_every_key_carries_an_env_prefix(task_deadline, target, redis_admin, ser
     """Assert that after real traffic (API, worker, beat, a task) every key in Redis is under dev: or pro:."""
     for env in spec.ENVS:
         app_env = target.envs[env]
+        app_env.require("api")
+        app_env.require("worker")
         queued = httpx.post(f"{app_env.api_url}/tasks/record-item", json={"item_id": unique_ids(1)[0]}, timeout=5)
         assert queued.status_code == 202, queued.text
         token = secrets.token_hex(8)

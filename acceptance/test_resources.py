@@ -54,6 +54,7 @@ def test_full_redis_refuses_writes_and_keeps_queued_tasks(target, redis_admin, s
                                                           evidence, request) -> None:
     """Assert that at maxmemory writes fail with OOM, queued tasks are not evicted, and all run once freed."""
     env = "prod"
+    target.envs[env].require("worker")
     app, queue_key = server_celery(env), spec.QUEUE_KEY[env]
     request.addfinalizer(lambda: _free(redis_admin))
     ids = unique_ids(QUEUED_BEFORE_FULL)

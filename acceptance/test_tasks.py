@@ -19,6 +19,8 @@ def test_worker_consumes_example_task(task_deadline, target, mysql_as, evidence,
     import httpx
 
     app_env = target.envs[env]
+    app_env.require("api")
+    app_env.require("worker")
     [item_id] = unique_ids(1)
     response = httpx.post(f"{app_env.api_url}/tasks/record-item", json={"item_id": item_id}, timeout=5)
     assert response.status_code == 202, response.text
@@ -38,6 +40,7 @@ def test_worker_answers_smoke_ping(task_deadline, target, server_celery, redis_a
     key = f"{spec.KEY_PREFIX[env]}smoke:ping:{token}"
     client = redis_as(target.envs[env].redis_account)
     residue.append(("redis", target.envs[env].redis_account, key))
+    target.envs[env].require("worker")
     server_celery(env).send_task("app.tasks.smoke_ping", args=[token])
     try:
         wait_until(lambda: client.exists(key), what=f"{env} worker to write {key}", timeout=task_deadline)
@@ -56,6 +59,7 @@ def test_task_waits_in_env_queue_and_only_env_worker_takes_it(task_deadline, tar
 
     Both envs' workers run at once on the one Redis: the other env's worker must never take it.
     """
+    target.envs[env].require("worker")
     app = server_celery(env)
     queue_key, queue = spec.QUEUE_KEY[env], app.conf.task_default_queue
     client = redis_as(target.envs[env].redis_account)
@@ -114,7 +118,8 @@ def test_oversized_payload_is_refused_and_nothing_queued(target, server_celery, 
 def test_no_result_keys_after_real_tasks(task_deadline, target, redis_admin, server_celery, redis_as,
                                          evidence) -> None:
     """Assert that, with no result backend (spec 2.2), real tasks leave no celery-task-meta-* key."""
-    for env in spec.ENVS:  # real tasks first, so that a result backend would have written something
+    for env in target.envs:  # real tasks first, so that a result backend would have written something
+        target.envs[env].require("worker")
         token = secrets.token_hex(8)
         server_celery(env).send_task("app.tasks.smoke_ping", args=[token])
         key = f"{spec.KEY_PREFIX[env]}smoke:ping:{token}"
