@@ -31,7 +31,7 @@ class ReadyExecutor(Executor):
     def __init__(
         self,
         command: list[str],
-        ready: Callable[[], Any],
+        ready: Callable[["ReadyExecutor"], Any],
         log_path: Path,
         *,
         env: dict[str, str] | None = None,
@@ -41,6 +41,7 @@ class ReadyExecutor(Executor):
     ) -> None:
         self.log_path = log_path
         self._log = log_path.open("a")
+        self._log_offset = 0
         self._ready = ready
         self._exact_env = env
         super().__init__(
@@ -52,9 +53,21 @@ class ReadyExecutor(Executor):
     def pre_start_check(self) -> bool:
         return False
 
+    def start(self) -> "ReadyExecutor":
+        # Readiness and health read only what this start logged, not an earlier run's lines.
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        return super().start()
+
+    def log_since_start(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        with self.log_path.open(errors="replace") as log:
+            log.seek(self._log_offset)
+            return log.read()
+
     def after_start_check(self) -> bool:
         try:
-            return bool(self._ready())
+            return bool(self._ready(self))
         except Exception:  # noqa: BLE001 - not ready yet, whatever the reason
             return False
 

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +53,8 @@ class ServerProcess:
         """Why a process that started is no longer fit: it exited, or logged a fatal error."""
         if not self.executor.running():
             return "it exited"
-        fatal = [line for line in self.log_tail(200).splitlines() if any(mark in line for mark in FATAL_LOG_MARKS)]
+        logged = self.executor.log_since_start().splitlines()
+        fatal = [line for line in logged if any(mark in line for mark in FATAL_LOG_MARKS)]
         return fatal[0].strip() if fatal else None
 
     def log_tail(self, lines: int = 40) -> str:
@@ -124,11 +126,11 @@ def server_command(role: str, env: str, api_port: int) -> list[str]:
     return [python, "-m", "celery", "-A", "app.worker", "beat", "--loglevel=INFO"]
 
 
-def _ready_check(role: str, api_url: str, log_path: Path):  # noqa: ANN202 - a readiness callable
+def _ready_check(role: str, api_url: str) -> Callable[[ReadyExecutor], bool]:
     if role == "api":
-        return lambda: httpx.get(f"{api_url}/healthz", timeout=0.5).status_code == 200
+        return lambda _: httpx.get(f"{api_url}/healthz", timeout=0.5).status_code == 200
     banner = " ready." if role == "worker" else "beat: Starting..."
-    return lambda: banner in log_path.read_text(errors="replace")
+    return lambda executor: banner in executor.log_since_start()
 
 
 def new_process(env: str, role: str, environ: dict[str, str], server_dir: Path, workdir: Path, timeout: float,
@@ -136,7 +138,7 @@ def new_process(env: str, role: str, environ: dict[str, str], server_dir: Path, 
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / f"{env}-{role}.log"
     api_url = f"http://127.0.0.1:{api_port}"
-    executor = ReadyExecutor(server_command(role, env, api_port), _ready_check(role, api_url, log_path), log_path,
+    executor = ReadyExecutor(server_command(role, env, api_port), _ready_check(role, api_url), log_path,
                              env=environ, cwd=server_dir, timeout=timeout, stop_signal=STOP_SIGNALS[role])
     return ServerProcess(env, role, executor, url=api_url if role == "api" else None)
 

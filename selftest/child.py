@@ -25,6 +25,7 @@ class ChildRun:
     wall_seconds: float
     outcomes: dict[str, Outcome]
     output: str
+    modules: set[str]
 
     def failed(self) -> dict[str, str]:
         return {name: o.message for name, o in self.outcomes.items() if o.result == "failed"}
@@ -38,18 +39,19 @@ class ChildRun:
 
 def run_child(args: list[str], workdir: Path, env: dict[str, str] | None = None, timeout: float = 600) -> ChildRun:
     junit = workdir / f"junit-{uuid.uuid4().hex[:8]}.xml"
-    command = [sys.executable, "-m", "pytest", *args, f"--junitxml={junit}", "-q", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", *args, f"--junitxml={junit}", "-p", "no:cacheprovider"]
     started = time.monotonic()
     result = subprocess.run(command, cwd=REPO, env={**os.environ, **(env or {})}, capture_output=True, text=True,
                             timeout=timeout)
     wall = time.monotonic() - started
-    outcomes = _outcomes(junit) if junit.exists() else {}
-    return ChildRun(args, result.returncode, wall, outcomes, result.stdout + result.stderr)
+    cases = list(ElementTree.parse(junit).iter("testcase")) if junit.exists() else []
+    modules = {case.get("classname", "") for case in cases}
+    return ChildRun(args, result.returncode, wall, _outcomes(cases), result.stdout + result.stderr, modules)
 
 
-def _outcomes(junit: Path) -> dict[str, Outcome]:
+def _outcomes(cases: list[ElementTree.Element]) -> dict[str, Outcome]:
     outcomes = {}
-    for case in ElementTree.parse(junit).iter("testcase"):
+    for case in cases:
         name = f"{case.get('classname', '').split('.')[-1]}::{case.get('name')}"
         problem = next((child for child in case if child.tag in ("failure", "error")), None)
         skipped = case.find("skipped")

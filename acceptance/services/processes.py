@@ -70,9 +70,9 @@ def start_redis(infra_dir: Path, acl_file: Path, credentials: Credentials, workd
         "--aclfile", str(acl_file), "--bind", "127.0.0.1", "--port", str(endpoint.port), "--dir", str(data),
     ]
     admin = credentials.redis["admin"]
-    ready = lambda: redis_version(endpoint, admin)  # noqa: E731
-    executor = ReadyExecutor(command, ready, workdir / "redis.log", timeout=timeout)
-    return ProcessService("redis", executor, endpoint, ready).start()
+    version = lambda: redis_version(endpoint, admin)  # noqa: E731
+    executor = ReadyExecutor(command, lambda _: version(), workdir / "redis.log", timeout=timeout)
+    return ProcessService("redis", executor, endpoint, version).start()
 
 
 def start_mysql(credentials: Credentials, workdir: Path, timeout: float) -> ProcessService:
@@ -98,9 +98,9 @@ def _start_mysql_in(scratch: Path, server: str, credentials: Credentials, workdi
         "--skip-name-resolve", f"--init-file={init_file}",
     ]
     command += _as_current_user() + ([] if mariadb else ["--skip-log-bin", "--mysqlx=OFF"])
-    ready = lambda: mysql_version(endpoint, credentials.mysql_root)  # noqa: E731
-    executor = ReadyExecutor(command, ready, workdir / "mysql.log", timeout=timeout)
-    service = ProcessService("mysql", executor, endpoint, ready)
+    version = lambda: mysql_version(endpoint, credentials.mysql_root)  # noqa: E731
+    executor = ReadyExecutor(command, lambda _: version(), workdir / "mysql.log", timeout=timeout)
+    service = ProcessService("mysql", executor, endpoint, version)
     service.scratch = scratch
     return service.start()
 
