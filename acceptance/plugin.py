@@ -139,7 +139,8 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The safety rule, in one place: a test not marked nondestructive is destructive."""
-    items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
+    # Fault injection (slow) after the other checks, the residue check last of all.
+    items.sort(key=lambda item: 2 if item.get_closest_marker("runs_last") else 1 if item.get_closest_marker("slow") else 0)
     options: Options = config.acceptance  # type: ignore[attr-defined]
     if not options.is_smoke:
         return

@@ -1,6 +1,7 @@
 """Small observations the checks share: a denied Redis command, rows of the example task, the
 server's own Celery app for an env."""
 
+import json
 import secrets
 import socket
 from collections.abc import Iterable, Iterator, Sequence
@@ -12,6 +13,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from acceptance import spec
 from acceptance.waits import wait_until
 
 
@@ -62,11 +64,19 @@ def wait_for_rows(connection: pymysql.Connection, ids: Sequence[int], *, what: s
     """Wait until every id has at least one row; return all rows (duplicates included)."""
     expected = set(ids)
 
-    def all_there() -> list[tuple[int, str]] | None:
+    def all_there() -> list[tuple[int, str]]:
         rows = rows_of(connection, ids)
-        return rows if {item for item, _ in rows} >= expected else None
+        missing = sorted(expected - {item for item, _ in rows})
+        if not missing:
+            return rows
+        raise AssertionError(f"{len(missing)} of {len(expected)} ids have no row, e.g. {missing[:5]}")
 
     return wait_until(all_there, what=what, timeout=timeout)
+
+
+def queued_task_ids(client: redis.Redis, queue_key: str) -> set[str]:
+    """Ids of the tasks waiting in a queue (kombu's JSON envelope: headers.id)."""
+    return {json.loads(message)["headers"]["id"] for message in client.lrange(queue_key, 0, -1)}
 
 
 def worker_name(env: str) -> str:
@@ -85,3 +95,32 @@ def consumer_paused(app: Any, env: str, queue: str) -> Iterator[None]:
     finally:
         resumed = app.control.add_consumer(queue, destination=destination, reply=True, timeout=5, limit=1)
         assert resumed, f"{destination[0]} did not answer add_consumer"
+
+
+FILL_KEY = "acceptance-fill:{}"
+FILL_CHUNK = 1024 * 1024
+
+
+def fill_redis(admin: redis.Redis) -> int:
+    """Write as admin until Redis refuses with OOM: big chunks first, then small ones to the edge.
+
+    Bounded at twice the spec's limit, so that a Redis without the limit is not filled for ever.
+    """
+    written = 0
+    for size in (FILL_CHUNK, 1024):
+        try:
+            while written < 2 * spec.MAXMEMORY_BYTES:
+                pipe = admin.pipeline(transaction=False)
+                for _ in range(16):
+                    pipe.set(FILL_KEY.format(f"{size}:{written}"), b"x" * size)
+                    written += size
+                pipe.execute()
+        except redis.exceptions.OutOfMemoryError:
+            continue
+    return written
+
+
+def free_redis(admin: redis.Redis) -> None:
+    keys = list(admin.scan_iter(match=FILL_KEY.format("*"), count=1000))
+    for start in range(0, len(keys), 500):
+        admin.delete(*keys[start:start + 500])

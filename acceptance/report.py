@@ -32,7 +32,8 @@ class Checklist:
         marker = item.get_closest_marker("checklist")
         if marker is None or not _decides(report):
             return
-        result = "skip" if report.skipped else "pass" if report.passed else "fail"
+        result = "xfail" if hasattr(report, "wasxfail") else (
+            "skip" if report.skipped else "pass" if report.passed else "fail")
         self.rows[item.nodeid] = Row(marker.args[0], item.nodeid.split("/")[-1], result, _evidence(report, result))
 
     def table_lines(self) -> list[str]:
@@ -64,6 +65,8 @@ def _decides(report: pytest.TestReport) -> bool:
 
 
 def _evidence(report: pytest.TestReport, result: str) -> str:
+    if result == "xfail":
+        return masking.mask(str(report.wasxfail))[:300]
     if result == "pass":
         notes = [str(value) for name, value in report.user_properties if name == EVIDENCE]
         return masking.mask("; ".join(notes)) if notes else "(passed)"

@@ -60,6 +60,11 @@ class ServerProcess:
     def log_tail(self, lines: int = 40) -> str:
         return self.executor.log_tail(lines)
 
+    def crash(self) -> None:
+        """SIGKILL the whole process group, as an OOM killer or a lost host would: no clean-up runs."""
+        os.killpg(self.executor.process.pid, signal.SIGKILL)
+        self.executor.stop_quietly()
+
     def start(self) -> None:
         clock = Stopwatch()
         try:
@@ -107,8 +112,11 @@ def deploy_environ(
         CELERY_BROKER_URL=redis_url,
         BEAT_SCHEDULE_FILE=str(workdir / f"celerybeat-schedule-{env}"),
         PYTHONUNBUFFERED="1",
-        # Test-time pace: beat fires every second so that two beats show within a check's deadline.
+        # Test-time pace: beat fires every second so that two beats show within a check's deadline;
+        # a task a killed worker had taken is back in its queue within about 6 s.
         HEARTBEAT_INTERVAL_SECONDS="1",
+        CELERY_VISIBILITY_TIMEOUT_SECONDS="5",
+        CELERY_UNACKED_RESTORE_INTERVAL_SECONDS="1",
     )
     environ.update(extra)
     return environ

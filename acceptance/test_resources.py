@@ -4,10 +4,8 @@ import pytest
 import redis
 
 from acceptance import spec
-from acceptance.probes import consumer_paused, unique_ids, wait_for_rows
+from acceptance.probes import consumer_paused, fill_redis, free_redis, unique_ids, wait_for_rows
 
-FILL_KEY = "acceptance-fill:{}"
-FILL_CHUNK = 1024 * 1024
 QUEUED_BEFORE_FULL = 20
 
 
@@ -24,31 +22,6 @@ def test_maxmemory_and_policy_in_effect(target, redis_as, evidence) -> None:
              f"{info['maxmemory_policy']}; used {info['used_memory_human']}")
 
 
-def _fill(admin: redis.Redis) -> int:
-    """Write as admin until Redis refuses with OOM: big chunks first, then small ones to the edge.
-
-    Bounded at twice the spec's limit, so that a Redis without the limit is not filled for ever.
-    """
-    written = 0
-    for size in (FILL_CHUNK, 1024):
-        try:
-            while written < 2 * spec.MAXMEMORY_BYTES:
-                pipe = admin.pipeline(transaction=False)
-                for _ in range(16):
-                    pipe.set(FILL_KEY.format(f"{size}:{written}"), b"x" * size)
-                    written += size
-                pipe.execute()
-        except redis.exceptions.OutOfMemoryError:
-            continue
-    return written
-
-
-def _free(admin: redis.Redis) -> None:
-    keys = list(admin.scan_iter(match=FILL_KEY.format("*"), count=1000))
-    for start in range(0, len(keys), 500):
-        admin.delete(*keys[start:start + 500])
-
-
 @pytest.mark.checklist("7.resources.maxmemory")
 def test_full_redis_refuses_writes_and_keeps_queued_tasks(target, redis_admin, server_celery, redis_as, mysql_as,
                                                           evidence, request) -> None:
@@ -56,20 +29,20 @@ def test_full_redis_refuses_writes_and_keeps_queued_tasks(target, redis_admin, s
     env = "prod"
     target.envs[env].require("worker")
     app, queue_key = server_celery(env), spec.QUEUE_KEY[env]
-    request.addfinalizer(lambda: _free(redis_admin))
+    request.addfinalizer(lambda: free_redis(redis_admin))
     ids = unique_ids(QUEUED_BEFORE_FULL)
     with consumer_paused(app, env, "push"):
         for item_id in ids:
             app.send_task("app.tasks.record_item", args=[item_id])
         queued = redis_admin.llen(queue_key)
-        written = _fill(redis_admin)
+        written = fill_redis(redis_admin)
         memory = redis_admin.info("memory")
         with pytest.raises(redis.exceptions.OutOfMemoryError) as oom:
             redis_as(target.envs[env].redis_account).set(f"{spec.KEY_PREFIX[env]}acceptance:one-more", "x")
         with pytest.raises(Exception, match="maxmemory") as refused:
             app.send_task("app.tasks.record_item", args=[unique_ids(1)[0]])
         still_queued = redis_admin.llen(queue_key)
-        _free(redis_admin)
+        free_redis(redis_admin)
     assert still_queued >= queued >= QUEUED_BEFORE_FULL, f"{queue_key}: {queued} before full, {still_queued} after"
     rows = wait_for_rows(mysql_as(target.envs[env].db_account, spec.SCHEMA[env]), ids,
                          what=f"all {len(ids)} tasks queued before the fill to run", timeout=30)

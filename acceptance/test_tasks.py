@@ -1,12 +1,11 @@
 """Spec 4.3 / 7: the worker consumes its env's tasks only; payloads stay small; results do not pile up."""
 
-import json
 import secrets
 
 import pytest
 
 from acceptance import spec
-from acceptance.probes import consumer_paused, rows_of, unique_ids, wait_for_rows, worker_name
+from acceptance.probes import consumer_paused, queued_task_ids, rows_of, unique_ids, wait_for_rows, worker_name
 from acceptance.waits import wait_until
 
 RECORD_ITEM = "app.tasks.record_item"
@@ -67,7 +66,7 @@ def test_task_waits_in_env_queue_and_only_env_worker_takes_it(task_deadline, tar
         _wait_until_queue_holds(app, client, queue_key)
         [item_id] = unique_ids(1)
         task_id = app.send_task(RECORD_ITEM, args=[item_id]).id
-        waiting = [json.loads(message)["headers"]["id"] for message in client.lrange(queue_key, 0, -1)]
+        waiting = queued_task_ids(client, queue_key)
     assert task_id in waiting, f"task {task_id} not in {queue_key} while the {env} worker was paused ({waiting})"
     rows = wait_for_rows(mysql_as(target.envs[env].db_account, spec.SCHEMA[env]), [item_id],
                          what=f"{env} worker to record item {item_id}", timeout=task_deadline)

@@ -34,8 +34,16 @@ class Service(ABC):
     start_seconds: float = 0.0
 
     @abstractmethod
+    def go_down(self) -> None:
+        """Stop the server cleanly, keeping its port and data, until `come_back`."""
+
+    @abstractmethod
+    def come_back(self) -> None:
+        """Start it again after `go_down` and wait until it answers."""
+
     def restart(self) -> None:
-        """Stop the server and start it again on the same port with the same data."""
+        self.go_down()
+        self.come_back()
 
     @abstractmethod
     def stop(self) -> None:
@@ -54,6 +62,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def accepts_connections(endpoint: Endpoint) -> bool:
+    """Whether a server answers the TCP handshake and the first bytes (docker's proxy accepts alone)."""
+    try:
+        with socket.create_connection((endpoint.host, endpoint.port), timeout=PROBE_TIMEOUT_SECONDS) as sock:
+            sock.settimeout(PROBE_TIMEOUT_SECONDS)
+            return bool(sock.recv(1))  # MySQL greets first; a proxy with no server behind closes
+    except OSError:
+        return False
 
 
 def redis_version(endpoint: Endpoint, admin_password: str) -> str:

@@ -15,7 +15,8 @@ from docker.errors import DockerException, ImageNotFound, NotFound  # noqa: E402
 from testcontainers.core.container import DockerContainer  # noqa: E402
 
 from acceptance.services.base import (  # noqa: E402
-    Endpoint, Service, ServiceError, Stopwatch, free_port, mysql_shutdown, mysql_version, redis_version,
+    Endpoint, Service, ServiceError, Stopwatch, accepts_connections, free_port, mysql_shutdown, mysql_version,
+    redis_version,
 )
 from acceptance.services.infra import Credentials  # noqa: E402
 from acceptance.waits import wait_until  # noqa: E402
@@ -25,7 +26,10 @@ REDIS_CONF_IN_CONTAINER = "/etc/redis/redis.prod.conf"
 REDIS_ACL_IN_CONTAINER = "/etc/redis/users.acl"
 # The server runs under a restart loop so that a restart keeps the tmpfs data directory
 # (a container restart would drop it); `docker-entrypoint.sh` initialises on the first pass only.
-MYSQL_RESTARTABLE = "while :; do docker-entrypoint.sh mysqld; sleep 0.1; done"
+# While the hold file exists the loop waits: a deliberate outage of a chosen length.
+MYSQL_HOLD_FILE = "/tmp/acceptance-hold"
+MYSQL_RESTARTABLE = (f"while :; do docker-entrypoint.sh mysqld; while [ -e {MYSQL_HOLD_FILE} ]; do sleep 0.1; done; "
+                     "done")
 
 
 class ContainerService(Service):
@@ -69,8 +73,11 @@ class ContainerService(Service):
         what = f"{self.kind} in container {self.image} to answer at {self.endpoint}"
         self.version = wait_until(lambda: self._ready(self.endpoint), what=what, timeout=self._timeout)
 
-    def restart(self) -> None:
-        self._container.get_wrapped_container().restart(timeout=10)
+    def go_down(self) -> None:
+        self._container.get_wrapped_container().stop(timeout=10)
+
+    def come_back(self) -> None:
+        self._container.get_wrapped_container().start()
         self._wait_ready()
 
     def stop(self) -> None:
@@ -92,8 +99,13 @@ class MysqlContainerService(ContainerService):
         super().__init__("mysql", container, 3306, lambda ep: mysql_version(ep, credentials.mysql_root), timeout)
         self._root_password = credentials.mysql_root
 
-    def restart(self) -> None:
+    def go_down(self) -> None:
+        self._container.exec(["touch", MYSQL_HOLD_FILE])
         mysql_shutdown(self.endpoint, self._root_password)
+        wait_until(lambda: not accepts_connections(self.endpoint), what="mysqld to stop", timeout=30)
+
+    def come_back(self) -> None:
+        self._container.exec(["rm", "-f", MYSQL_HOLD_FILE])
         self._wait_ready()
 
 

@@ -48,8 +48,10 @@ class ProcessService(Service):
         self.version = self._version()
         return self
 
-    def restart(self) -> None:
+    def go_down(self) -> None:
         self._executor.stop_quietly()
+
+    def come_back(self) -> None:
         self._executor.start()
 
     def stop(self) -> None:

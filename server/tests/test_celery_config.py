@@ -37,6 +37,7 @@ def test_reliable_delivery(tmp_path: Path) -> None:
     config = config_of(tmp_path, "prod", CELERY_VISIBILITY_TIMEOUT_SECONDS="120")
     assert config["task_acks_late"] and config["task_reject_on_worker_lost"]
     assert config["broker_transport_options"]["visibility_timeout"] == 120
+    assert config["broker_transport_options"]["unacked_restore_interval"] == 10
 
 
 def test_publish_guard_refuses_before_the_broker(tmp_path: Path) -> None:

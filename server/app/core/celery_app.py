@@ -30,6 +30,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_transport_options": {
             "global_keyprefix": prefix,
             "visibility_timeout": settings.celery_visibility_timeout_seconds,
+            # A task a dead worker had taken goes back to its queue visibility_timeout after it was
+            # taken, at the next sweep: sweep every interval (kombu's default is about 100 s).
+            "unacked_restore_interval": settings.celery_unacked_restore_interval_seconds,
+            "unacked_restore_throttle": 1,
         },
         "broker_connection_retry_on_startup": True,
         "task_default_queue": settings.celery_queue,

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     redis_key_prefix: str = ""
     celery_queue: str = "push"
     celery_visibility_timeout_seconds: int = Field(3600, gt=0)
+    celery_unacked_restore_interval_seconds: int = Field(10, gt=0)
     task_payload_max_bytes: int = Field(512, gt=0)
     heartbeat_interval_seconds: float = Field(60.0, gt=0)
     beat_schedule_file: Path | None = None
