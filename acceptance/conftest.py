@@ -22,7 +22,8 @@ from acceptance.targets import Account, Target, throwaway_target
 CLIENT_TIMEOUT_SECONDS = 5
 
 
-@pytest.fixture(scope="session")
+# Package scope: the throwaway stack stops when the acceptance checks are done, before the self-test.
+@pytest.fixture(scope="package")
 def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     options: Options = request.config.acceptance  # type: ignore[attr-defined]
     if options.is_smoke:
@@ -122,7 +123,7 @@ def mysql_as(target: Target) -> Iterator[Callable[..., pymysql.Connection]]:
         connection.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server_celery(target: Target) -> Iterator[Callable[..., "Celery"]]:  # noqa: F821
     """The server's own Celery app for an env, configured from that env's variables (plus overrides)."""
     from app.core.celery_app import create_celery_app

@@ -140,7 +140,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The safety rule, in one place: a test not marked nondestructive is destructive."""
     # Fault injection (slow) after the other checks, the residue check last of all.
-    items.sort(key=lambda item: 2 if item.get_closest_marker("runs_last") else 1 if item.get_closest_marker("slow") else 0)
+    items.sort(key=_run_order)
     options: Options = config.acceptance  # type: ignore[attr-defined]
     if not options.is_smoke:
         return
@@ -153,6 +153,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=f"no .env.{env} in {options.env_dir}: this run covers "
                                                      f"{', '.join(options.smoke.envs)} only"))
         item.add_marker(pytest.mark.timeout(SMOKE_CHECK_TIMEOUT_SECONDS))
+
+
+def _run_order(item: pytest.Item) -> int:
+    """Acceptance checks stay together: fault injection after the others, the residue check last."""
+    if REPO / "selftest" in Path(item.path).parents:
+        return 3  # after the acceptance checks, whose stack is gone by then
+    if ACCEPTANCE_DIR not in Path(item.path).parents:
+        return 0
+    if item.get_closest_marker("runs_last"):
+        return 2
+    return 1 if item.get_closest_marker("slow") else 0
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -60,7 +60,9 @@ def rows_of(connection: pymysql.Connection, ids: Iterable[int]) -> list[tuple[in
         return [(int(item_id), env) for item_id, env in cursor.fetchall()]
 
 
-def wait_for_rows(connection: pymysql.Connection, ids: Sequence[int], *, what: str, timeout: float) -> list[tuple[int, str]]:
+def wait_for_rows(
+    connection: pymysql.Connection, ids: Sequence[int], *, what: str, timeout: float
+) -> list[tuple[int, str]]:
     """Wait until every id has at least one row; return all rows (duplicates included)."""
     expected = set(ids)
 

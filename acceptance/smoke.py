@@ -111,7 +111,8 @@ def _endpoint(url: str, default_port: int) -> Endpoint:
 
 def smoke_target(target: str, config: SmokeConfig) -> Target:
     primary = config.envs[config.env]
-    envs = {env: AppEnv(env, environ, environ[api_url_variable(env)].rstrip("/")) for env, environ in config.envs.items()}
+    envs = {env: AppEnv(env, environ, environ[api_url_variable(env)].rstrip("/"))
+            for env, environ in config.envs.items()}
     return Target(
         name=target,
         mysql=_endpoint(primary["DATABASE_URL"], 3306),

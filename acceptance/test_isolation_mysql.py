@@ -69,4 +69,5 @@ def test_db_user_reaches_no_other_schema(target, mysql_as, evidence, residue, en
     # 1044: access denied to database, 1142: command denied on table.
     assert set(refusals.values()) <= {1044, 1142}, refusals
     assert visible == {spec.SCHEMA[env]}
-    evidence(f"{account.user} on {other}: {', '.join(f'{k} -> {v}' for k, v in refusals.items())}; sees {sorted(visible)}")
+    codes = ", ".join(f"{statement} -> {code}" for statement, code in refusals.items())
+    evidence(f"{account.user} on {other}: {codes}; sees {sorted(visible)}")

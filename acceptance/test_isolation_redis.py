@@ -44,6 +44,17 @@ def _cleanup(client: redis.Redis, key: str) -> None:
         pass
 
 
+def _assert_key_commands_denied(account, key, redis_as, residue, request, evidence) -> None:  # noqa: ANN001
+    """Every command of KEY_COMMANDS on `key` as `account` gets NOPERM; a write that got through is undone."""
+    client = redis_as(account)
+    residue.append(("redis", account, key))
+    request.addfinalizer(lambda: _cleanup(client, key))
+    refusals = {command[0]: refused_with(denial(client, *(part.format(key=key) for part in command)))
+                for command in KEY_COMMANDS}
+    assert refusals == {command[0]: "NOPERM" for command in KEY_COMMANDS}, f"on {key}"
+    evidence(f"{account.user} on {key}: {len(refusals)} commands -> NOPERM")
+
+
 @pytest.mark.nondestructive
 @pytest.mark.parametrize("env", spec.ENVS)
 def test_cannot_touch_other_envs_keys(target, redis_as, evidence, residue, env: str, request) -> None:
@@ -51,28 +62,16 @@ def test_cannot_touch_other_envs_keys(target, redis_as, evidence, residue, env: 
 
     dev's credentials cannot read or write pro:*, and the reverse: GET, SET, DEL, EXPIRE, LPUSH, ...
     """
-    client = redis_as(target.envs[env].redis_account)
     key = _probe_key(spec.KEY_PREFIX[spec.other_env(env)], request.node.name)
-    residue.append(("redis", target.envs[env].redis_account, key))
-    request.addfinalizer(lambda: _cleanup(client, key))
-    refusals = {command[0]: refused_with(denial(client, *(part.format(key=key) for part in command)))
-                for command in KEY_COMMANDS}
-    assert refusals == {command[0]: "NOPERM" for command in KEY_COMMANDS}, f"on {key}"
-    evidence(f"{spec.REDIS_USER[env]} on {key}: {len(refusals)} commands -> NOPERM")
+    _assert_key_commands_denied(target.envs[env].redis_account, key, redis_as, residue, request, evidence)
 
 
 @pytest.mark.nondestructive
 @pytest.mark.parametrize("env", spec.ENVS)
 def test_cannot_touch_unprefixed_keys(target, redis_as, evidence, residue, env: str, request) -> None:
     """Assert that env's Redis user gets NOPERM on keys without any env prefix (spec 4.3)."""
-    client = redis_as(target.envs[env].redis_account)
     key = f"smoke:acl-probe:{request.node.name}"
-    residue.append(("redis", target.envs[env].redis_account, key))
-    request.addfinalizer(lambda: _cleanup(client, key))
-    refusals = {command[0]: refused_with(denial(client, *(part.format(key=key) for part in command)))
-                for command in KEY_COMMANDS}
-    assert refusals == {command[0]: "NOPERM" for command in KEY_COMMANDS}, f"on {key}"
-    evidence(f"{spec.REDIS_USER[env]} on {key}: {len(refusals)} commands -> NOPERM")
+    _assert_key_commands_denied(target.envs[env].redis_account, key, redis_as, residue, request, evidence)
 
 
 @pytest.mark.nondestructive

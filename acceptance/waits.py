@@ -23,5 +23,6 @@ def wait_until(check: Callable[[], T], *, what: str, timeout: float, interval: f
         return retrying(check)
     except RetryError as exc:
         last = exc.last_attempt
-        detail = f"last error {last.exception()!r}" if last.failed else f"last result {last.result()!r}"
+        error = last.exception() if last.failed else None
+        detail = f"last error {type(error).__name__}: {error}" if error else f"last result {last.result()!r}"
         raise WaitTimeout(f"gave up after {timeout:g}s waiting for {what}: {detail}") from None

@@ -1,10 +1,12 @@
 """Benchmark of the acceptance harness: where a run's time goes, per provider and per phase.
 
-    python3 bench/harness.py [--repeat 3] [--providers containers,processes] [--checklist]
+    python3 bench/harness.py [--repeat 3] [--providers containers,processes] [--checklist] [--smoke]
 
 Prints, for each provider: MySQL and Redis time to first authenticated answer (as measured by the
 harness), the whole `provide` call (both services plus the infra SQL), the server processes' ready
-times, teardown; with --checklist, the wall time of `pytest acceptance` as a child process.
+times, teardown; with --checklist, the wall time of `pytest acceptance` as a child process (with and
+without the slow fault-injection checks); with --smoke, the wall time of `pytest --target=prod-smoke`
+against a deploy of this repo on throwaway services.
 Raw floors for comparison (FACTS): Redis 0.3 s / MariaDB 0.5 s as containers.
 """
 
@@ -60,9 +62,9 @@ def one_round(provider: str) -> dict[str, float]:
     return figures
 
 
-def checklist_wall(provider: str) -> float:
+def checklist_wall(provider: str, *extra: str) -> float:
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "pytest", "acceptance", "-q", f"--services={provider}"],
+    result = subprocess.run([sys.executable, "-m", "pytest", "acceptance", "-q", f"--services={provider}", *extra],
                             cwd=REPO, capture_output=True, text=True)
     if result.returncode != 0:
         print(result.stdout[-3000:])
@@ -70,11 +72,27 @@ def checklist_wall(provider: str) -> float:
     return time.monotonic() - started
 
 
+def smoke_walls(repeat: int) -> list[float]:
+    from selftest.child import run_child
+    from selftest.deployment import deployed
+
+    walls = []
+    with tempfile.TemporaryDirectory() as tmp, deployed(Path(tmp)) as deployment:
+        for _ in range(repeat):
+            run = run_child(["--target=prod-smoke", f"--env-dir={deployment.env_dir}"], Path(tmp),
+                            env=deployment.child_env())
+            if run.returncode != 0:
+                raise SystemExit(run.summary())
+            walls.append(run.wall_seconds)
+    return walls
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--providers", default="containers,processes")
     parser.add_argument("--checklist", action="store_true", help="also time a whole `pytest acceptance` run")
+    parser.add_argument("--smoke", action="store_true", help="also time smoke runs against a throwaway deploy")
     args = parser.parse_args()
     for provider in args.providers.split(","):
         rounds = [one_round(provider) for _ in range(args.repeat)]
@@ -83,7 +101,13 @@ def main() -> None:
             values = [figures[name] for figures in rounds]
             print(f"  {name:<38} {statistics.median(values):6.2f}  ({min(values):.2f}-{max(values):.2f})")
         if args.checklist:
-            print(f"  {'pytest acceptance, wall':<38} {checklist_wall(provider):6.2f}")
+            quick = checklist_wall(provider, "-m", "not slow")
+            print(f"  {'pytest acceptance -m not-slow, wall':<38} {quick:6.2f}")
+            print(f"  {'pytest acceptance (with faults), wall':<38} {checklist_wall(provider):6.2f}")
+    if args.smoke:
+        walls = smoke_walls(args.repeat)
+        print(f"\nsmoke run against a healthy deploy ({args.repeat} rounds): median {statistics.median(walls):.2f}s, "
+              f"min {min(walls):.2f}s, max {max(walls):.2f}s")
 
 
 if __name__ == "__main__":

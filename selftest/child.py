@@ -34,7 +34,8 @@ class ChildRun:
         return {name for name, o in self.outcomes.items() if o.result == "passed"}
 
     def summary(self) -> str:
-        return f"pytest {' '.join(self.args)} -> exit {self.returncode} in {self.wall_seconds:.1f}s\n" + self.output[-4000:]
+        head = f"pytest {' '.join(self.args)} -> exit {self.returncode} in {self.wall_seconds:.1f}s"
+        return f"{head}\n{self.output[-4000:]}"
 
 
 def run_child(args: list[str], workdir: Path, env: dict[str, str] | None = None, timeout: float = 600) -> ChildRun:

@@ -32,11 +32,11 @@ def assert_only(run: ChildRun, expected: dict[str, str], may_fail: tuple[str, ..
     assert set(failed) - set(expected) - set(may_fail) == set(), run.summary()
 
 
-def test_smoke_passes_against_a_healthy_deploy(deployment, tmp_path, record_property) -> None:
+def test_smoke_passes_against_a_healthy_deploy(deployment, tmp_path, request) -> None:
     """Assert that a smoke run against healthy hosts passes, runs only non-destructive acceptance checks,
     names the hosts in its header, and finishes well within its deadline."""
     run = smoke(deployment, tmp_path)
-    record_property("smoke_wall_seconds", f"{run.wall_seconds:.2f}")
+    request.node.user_properties.append(("smoke_wall_seconds", f"{run.wall_seconds:.2f}"))
     assert run.returncode == 0, run.summary()
     assert "About to touch:" in run.output and deployment.stacks["prod"].api_url in run.output
     assert run.modules and all(module.startswith("acceptance.") for module in run.modules), run.modules

@@ -63,7 +63,9 @@ class ProcessService(Service):
         return self._executor.log_tail(200)
 
 
-def start_redis(infra_dir: Path, acl_file: Path, credentials: Credentials, workdir: Path, timeout: float) -> ProcessService:
+def start_redis(
+    infra_dir: Path, acl_file: Path, credentials: Credentials, workdir: Path, timeout: float
+) -> ProcessService:
     endpoint = Endpoint("127.0.0.1", free_port())
     data = workdir / "redis-data"
     data.mkdir()
@@ -80,7 +82,8 @@ def start_redis(infra_dir: Path, acl_file: Path, credentials: Credentials, workd
 def start_mysql(credentials: Credentials, workdir: Path, timeout: float) -> ProcessService:
     server = next(path for name in MYSQL_SERVERS if (path := shutil.which(name)))
     # The data directory goes to tmpfs where there is one: MySQL starts several times faster there.
-    scratch = Path(tempfile.mkdtemp(prefix="acceptance-mysql-", dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None))
+    tmpfs = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    scratch = Path(tempfile.mkdtemp(prefix="acceptance-mysql-", dir=tmpfs))
     try:
         return _start_mysql_in(scratch, server, credentials, workdir, timeout)
     except BaseException:
@@ -88,7 +91,9 @@ def start_mysql(credentials: Credentials, workdir: Path, timeout: float) -> Proc
         raise
 
 
-def _start_mysql_in(scratch: Path, server: str, credentials: Credentials, workdir: Path, timeout: float) -> ProcessService:
+def _start_mysql_in(
+    scratch: Path, server: str, credentials: Credentials, workdir: Path, timeout: float
+) -> ProcessService:
     endpoint = Endpoint("127.0.0.1", free_port())
     mariadb = "MariaDB" in subprocess.run([server, "--version"], capture_output=True, text=True, timeout=10).stdout
     _initialise(server, mariadb, scratch / "data", workdir / "mysql-install.log")

@@ -14,7 +14,7 @@ from acceptance.services.base import Service, ServiceError
 from acceptance.services.infra import Credentials, apply_mysql_init, write_acl
 
 CHOICES = ("auto", "containers", "processes")
-_live: list[Service] = []
+_live: dict[str, list[Service]] = {}  # by run id: one process may hold several runs (the self-test)
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ def choose(requested: str) -> str:
     if requested == "containers":
         raise ServiceError("--services=containers: no Docker engine reachable (is dockerd running? DOCKER_HOST?)")
     if requested == "processes":
-        raise ServiceError(f"--services=processes: not on PATH: {', '.join(missing)} (apt-get install -y redis-server mariadb-server)")
+        raise ServiceError(f"--services=processes: not on PATH: {', '.join(missing)} "
+                           "(apt-get install -y redis-server mariadb-server)")
     raise ServiceError(
         "no throwaway services possible: no Docker engine reachable and not on PATH: "
         f"{', '.join(missing)}. Start a Docker engine, or install redis-server and mariadb-server "
@@ -70,7 +71,8 @@ def provide(provider: str, *, infra_dir: Path, workdir: Path, images: Images, ru
     if provider == "containers":
         from acceptance.services import containers
 
-        start_redis = lambda: containers.start_redis(images.redis, infra_dir, acl_file, credentials, run_id, timeout)  # noqa: E731
+        start_redis = lambda: containers.start_redis(  # noqa: E731
+            images.redis, infra_dir, acl_file, credentials, run_id, timeout)
         start_mysql = lambda: containers.start_mysql(images.mysql, credentials, run_id, timeout)  # noqa: E731
     else:
         start_redis = lambda: processes.start_redis(infra_dir, acl_file, credentials, workdir, timeout)  # noqa: E731
@@ -78,7 +80,7 @@ def provide(provider: str, *, infra_dir: Path, workdir: Path, images: Images, ru
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {"redis": pool.submit(start_redis), "mysql": pool.submit(start_mysql)}
     started = {name: future.result() for name, future in futures.items() if future.exception() is None}
-    _live.extend(started.values())
+    _live.setdefault(run_id, []).extend(started.values())
     failures = [future.exception() for future in futures.values() if future.exception() is not None]
     if failures:
         stop_all(run_id)
@@ -93,9 +95,9 @@ def provide(provider: str, *, infra_dir: Path, workdir: Path, images: Images, ru
 
 def stop_all(run_id: str) -> None:
     """Stop every service this run started; then sweep containers by label in case one escaped."""
+    services = _live.pop(run_id, [])
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(lambda service: service.stop(), _live))
-    _live.clear()
+        list(pool.map(lambda service: service.stop(), services))
     try:
         import docker
 
