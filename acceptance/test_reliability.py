@@ -77,46 +77,6 @@ def test_worker_killed_mid_batch_loses_no_task(target, server_celery, mysql_as, 
     _judge(lost, figures)
 
 
-def test_redis_restart_loses_no_queued_task(target, server_celery, redis_as, mysql_as, evidence) -> None:
-    """Assert that worker and API recover by themselves from a Redis restart, and that tasks queued before
-    it survive: the configured persistence (appendonly, fsync every second) loses nothing on a clean restart."""
-    env = "prod"
-    app_env, app = target.envs[env], server_celery(env)
-    db = mysql_as(app_env.db_account, spec.SCHEMA[env])
-    before, after = unique_ids(20), unique_ids(20)
-    worker = [worker_name(env)]
-    assert app.control.cancel_consumer("push", destination=worker, reply=True, timeout=5, limit=1)
-    task_ids = {app.send_task(RECORD_ITEM, args=[item_id]).id for item_id in before}
-    # All of them in Redis first: a message the paused worker's last BRPOP took is requeued by the worker
-    # a moment later, and a restart in that moment would test the worker's memory, not Redis's persistence.
-    client = redis_as(app_env.redis_account)
-    wait_until(lambda: task_ids <= queued_task_ids(client, spec.QUEUE_KEY[env]),
-               what=f"the {len(before)} tasks to be in {spec.QUEUE_KEY[env]}", timeout=10)
-    target.services.redis.restart()  # with the tasks still queued: the worker is paused
-    restarted = time.monotonic()
-    wait_until(lambda: _ready(app_env.api_url), what="the API's /readyz after the Redis restart",
-               timeout=RECOVERY_DEADLINE_SECONDS)
-    api_back = time.monotonic() - restarted
-    wait_until(lambda: app.control.ping(destination=worker, timeout=1, limit=1), what=f"{worker[0]} to answer",
-               timeout=RECOVERY_DEADLINE_SECONDS)
-    worker_back = time.monotonic() - restarted
-    # A reconnected worker consumes its configured queues again, the cancel forgotten. Adding a consumer
-    # it already has would restart its BRPOP and drop the message in flight (seen with kombu 5.7).
-    active = app.control.inspect(destination=worker, timeout=2).active_queues() or {}
-    if "push" not in {queue["name"] for queues in active.values() for queue in queues}:
-        app.control.add_consumer("push", destination=worker, reply=True, timeout=5, limit=1)
-    for item_id in after:
-        app.send_task(RECORD_ITEM, args=[item_id])
-    rows = _rows_after_recovery(db, before + after, "tasks sent before and after the Redis restart")
-    all_done = time.monotonic() - restarted
-    done, lost, duplicated = _figures(before + after, rows)
-    figures = (f"sent {len(before)} before + {len(after)} after the restart, done {done}, lost {lost}, "
-               f"duplicated {duplicated}; API ready {api_back:.1f}s, worker {worker_back:.1f}s, settled "
-               f"{all_done:.1f}s after the restart")
-    evidence(figures)
-    _judge(lost, figures)
-
-
 def test_publish_at_maxmemory_answers_503_and_loses_nothing(target, redis_admin, server_celery, mysql_as, evidence,
                                                             request) -> None:
     """Assert that at maxmemory the API's publish path answers 503 naming the full Redis (not a 500 trace),
@@ -175,3 +135,46 @@ def test_mysql_outage_is_survived_without_restarts(target, mysql_as, evidence) -
     evidence(f"MySQL down: /readyz 503 {down.json()['failed']}; task retried {retries}x; /readyz 200 "
              f"{ready_after:.1f}s and task done {done_after:.1f}s after MySQL came back; lost {lost}, "
              f"duplicated {duplicated}")
+
+
+# Last of the fault checks: the restart leaves every client with connections to renew.
+def test_redis_restart_loses_no_queued_task(target, server_celery, redis_as, mysql_as, evidence) -> None:
+    """Assert that worker and API recover by themselves from a Redis restart, and that tasks queued before
+    it survive: the configured persistence (appendonly, fsync every second) loses nothing on a clean restart."""
+    env = "prod"
+    app_env, app = target.envs[env], server_celery(env)
+    db = mysql_as(app_env.db_account, spec.SCHEMA[env])
+    before, after = unique_ids(20), unique_ids(20)
+    worker = [worker_name(env)]
+    assert app.control.cancel_consumer("push", destination=worker, reply=True, timeout=5, limit=1)
+    task_ids = {app.send_task(RECORD_ITEM, args=[item_id]).id for item_id in before}
+    # All of them in Redis first: a message the paused worker's last BRPOP took is requeued by the worker
+    # a moment later, and a restart in that moment would test the worker's memory, not Redis's persistence.
+    client = redis_as(app_env.redis_account)
+    wait_until(lambda: task_ids <= queued_task_ids(client, spec.QUEUE_KEY[env]),
+               what=f"the {len(before)} tasks to be in {spec.QUEUE_KEY[env]}", timeout=10)
+    target.services.redis.restart()  # with the tasks still queued: the worker is paused
+    restarted = time.monotonic()
+    wait_until(lambda: _ready(app_env.api_url), what="the API's /readyz after the Redis restart",
+               timeout=RECOVERY_DEADLINE_SECONDS)
+    api_back = time.monotonic() - restarted
+    wait_until(lambda: app.control.ping(destination=worker, timeout=1, limit=1), what=f"{worker[0]} to answer",
+               timeout=RECOVERY_DEADLINE_SECONDS)
+    worker_back = time.monotonic() - restarted
+    # A reconnected worker consumes its configured queues again, the cancel forgotten. Adding a consumer
+    # it already has would restart its BRPOP and drop the message in flight (seen with kombu 5.7).
+    active = app.control.inspect(destination=worker, timeout=2).active_queues() or {}
+    if "push" not in {queue["name"] for queues in active.values() for queue in queues}:
+        app.control.add_consumer("push", destination=worker, reply=True, timeout=5, limit=1)
+    for item_id in after:
+        app.send_task(RECORD_ITEM, args=[item_id])
+    rows = _rows_after_recovery(db, before + after, "tasks sent before and after the Redis restart")
+    all_done = time.monotonic() - restarted
+    done, lost, duplicated = _figures(before + after, rows)
+    figures = (f"sent {len(before)} before + {len(after)} after the restart, done {done}, lost {lost}, "
+               f"duplicated {duplicated}; API ready {api_back:.1f}s, worker {worker_back:.1f}s, settled "
+               f"{all_done:.1f}s after the restart")
+    evidence(figures)
+    for env_name in target.envs:  # this test process's own broker connections died with the restart
+        server_celery(env_name).pool.force_close_all()
+    _judge(lost, figures)
