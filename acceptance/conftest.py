@@ -13,7 +13,7 @@ from acceptance.plugin import Options
 from acceptance.probes import no_retry
 from acceptance.report import EVIDENCE
 from acceptance.services.base import ServiceError
-from acceptance.services.provider import Images, choose, provide, stop_all
+from acceptance.services.provider import Images, choose, provide, stop_all, stop_all_at_exit
 from acceptance.services.base import free_port
 from acceptance.stack import ROLES, deploy_environ, new_process, start_all, start_stacks, stop_stacks
 from acceptance.smoke import smoke_target
@@ -34,6 +34,7 @@ def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 def _throwaway(options: Options, workdir, config: pytest.Config) -> Iterator[Target]:  # noqa: ANN001
     run_id = uuid.uuid4().hex[:12]
+    stop_all_at_exit(run_id)  # a last sweep, should the run end without unwinding
     try:
         provider = choose(options.services)
         services = provide(provider, infra_dir=options.infra_dir, workdir=workdir, run_id=run_id,

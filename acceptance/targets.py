@@ -3,7 +3,7 @@
 This is the only place where a throwaway stack and a deployed one differ.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from acceptance.services.base import Endpoint
@@ -55,11 +55,6 @@ class Target:
     redis_admin: Account | None = None
     mysql_admin: Account | None = None
     services: Services | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def is_smoke(self) -> bool:
-        return self.name in SMOKE_TARGETS
 
 
 def _account_of(url: str) -> Account:

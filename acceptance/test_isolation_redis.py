@@ -84,7 +84,7 @@ def test_default_user_is_off(target, redis_as, evidence) -> None:
         refusals = {name: refused_with(denial(anonymous, name, *args))
                     for name, *args in (("PING",), ("GET", "dev:x"), ("SET", "pro:x", "1", "EX", "5"))}
         try:
-            anonymous.execute_command("AUTH", "default", "any-password")
+            anonymous.execute_command("AUTH", spec.DEFAULT_REDIS_USER, "any-password")
         except (redis.exceptions.AuthenticationError, redis.exceptions.ResponseError) as exc:
             refusals["AUTH default"] = refused_with(str(exc))
     assert refusals == {"PING": "NOAUTH", "GET": "NOAUTH", "SET": "NOAUTH", "AUTH default": "WRONGPASS"}

@@ -22,9 +22,6 @@ class KeySpace:
             raise ValueError(f"a key needs non-empty parts ({parts!r})")
         return self.prefix + ":".join(names)
 
-    def owns(self, key: str) -> bool:
-        return key.startswith(self.prefix)
-
 
 def key_space(settings: Settings) -> KeySpace:
     return KeySpace(settings.redis_key_prefix)
