@@ -6,6 +6,7 @@ This is the only place where a throwaway stack and a deployed one differ.
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from acceptance.probes import worker_name
 from acceptance.services.base import Endpoint
 from acceptance.services.provider import Services
 from acceptance.stack import EnvStack
@@ -29,6 +30,7 @@ class AppEnv:
     environ: dict[str, str]
     api_url: str
     stack: EnvStack | None = None
+    worker_names: tuple[str, ...] = ()  # when known, remote control need not wait for stragglers
 
     def require(self, role: str) -> None:
         """Fail now, naming the process and showing its log, if a process this run started is down.
@@ -64,7 +66,7 @@ def _account_of(url: str) -> Account:
 
 def throwaway_target(services: Services, stacks: dict[str, EnvStack]) -> Target:
     credentials = services.credentials
-    envs = {env: AppEnv(env, stack.environ, stack.api_url, stack) for env, stack in stacks.items()}
+    envs = {env: AppEnv(env, stack.environ, stack.api_url, stack, (worker_name(env),)) for env, stack in stacks.items()}
     return Target(
         name=THROWAWAY,
         mysql=services.mysql.endpoint,

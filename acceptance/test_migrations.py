@@ -30,7 +30,8 @@ def _alembic(server_dir: Path, connection: Connection | None = None) -> Config:
 @contextmanager
 def _connection(environ: dict[str, str]) -> Iterator[Connection]:
     """A connection as the env's DB user, from the server's own URL handling."""
-    from app.core.config import load_settings, sync_database_url
+    from app.core.config import load_settings
+    from app.core.db import sync_database_url
 
     engine = create_engine(sync_database_url(load_settings(environ)), poolclass=NullPool)
     try:

@@ -1,5 +1,6 @@
 """Spec 7: FastAPI starts and serves; beat fires; remote control works under the least-privilege users."""
 
+import statistics
 import subprocess
 import sys
 import time
@@ -59,17 +60,21 @@ def _interval(environ: dict[str, str]) -> float:
 @pytest.mark.nondestructive
 @pytest.mark.parametrize("env", spec.ENVS)
 def test_beat_fires_heartbeat_at_its_interval(target, redis_as, evidence, env: str) -> None:
-    """Assert that beat fires the heartbeat and the worker runs it: beats at the configured spacing."""
+    """Assert that beat fires the heartbeat and the worker runs it: beats at the configured spacing.
+
+    The median spacing of the kept beats is compared: a worker that was paused runs the beats that
+    waited in the queue in a burst, which says nothing about beat.
+    """
     interval = _interval(target.envs[env].environ)
     key = f"{spec.KEY_PREFIX[env]}heartbeat"
     client = redis_as(target.envs[env].redis_account)
-    beats = wait_until(lambda: _heartbeats(client, key)[-2:] if len(_heartbeats(client, key)) >= 2 else None,
+    beats = wait_until(lambda: _heartbeats(client, key) if len(_heartbeats(client, key)) >= 2 else None,
                        what=f"two heartbeats in {key}", timeout=2 * interval + 2)
-    spacing = beats[1] - beats[0]
+    spacing = statistics.median(later - earlier for earlier, later in zip(beats, beats[1:]))
     assert 0.5 * interval <= spacing <= 1.5 * interval, f"beats {spacing:.2f}s apart, interval {interval:g}s"
     ttl = client.ttl(key)
     assert ttl > 0, f"{key} has no TTL ({ttl})"
-    evidence(f"last 2 beats in {key} {spacing:.2f}s apart (interval {interval:g}s), TTL {ttl}s")
+    evidence(f"{len(beats)} beats in {key}, median {spacing:.2f}s apart (interval {interval:g}s), TTL {ttl}s")
 
 
 @pytest.mark.checklist("7.run.beat")
@@ -94,9 +99,10 @@ def test_celery_inspect_ping_answers(target, request, evidence) -> None:
     for app_env in target.envs.values():
         app_env.require("worker")
     commands = {env: subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "app.worker", "inspect", "ping", "--timeout", "1"],
-        cwd=server_dir, env=target.envs[env].environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    ) for env in target.envs}
+        [sys.executable, "-m", "celery", "-A", "app.worker", "inspect", "ping", "--timeout", "1",
+         *(["-d", ",".join(app_env.worker_names)] if app_env.worker_names else [])],
+        cwd=server_dir, env=app_env.environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    ) for env, app_env in target.envs.items()}
     replies = {env: command.communicate(timeout=30)[0] for env, command in commands.items()}
     for env, output in replies.items():
         assert commands[env].returncode == 0 and "pong" in output, f"{env}: exit {commands[env].returncode}\n{output}"

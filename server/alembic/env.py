@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.pool import NullPool
 
-from app.core.config import settings_or_exit, sync_database_url
+from app.core.config import settings_or_exit
+from app.core.db import sync_database_url
 from app.models import Base
 
 config = context.config

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.config import ConfigError, Settings, load_settings, settings_or_exit, sync_database_url
+from app.core.config import ConfigError, Settings, load_settings, settings_or_exit
+from app.core.db import sync_database_url
 from tests.conftest import env_of
 
 SECRETS = ("s3cr3t-db", "s3cr3t-redis")

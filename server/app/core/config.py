@@ -16,8 +16,6 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
 AppEnv = Literal["dev", "prod"]
 
@@ -81,18 +79,22 @@ def _checked_prefix(app_env: str, prefix: str) -> str:
 
 
 def _check_database_url(app_env: str, raw: str) -> None:
+    # Parsed without SQLAlchemy, which a refused process then never has to import.
     try:
-        url = make_url(raw)
-    except (ArgumentError, ValueError):
+        url = urlsplit(raw)
+        url.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
         raise ValueError("DATABASE_URL: cannot be parsed as a SQLAlchemy URL") from None
-    if not url.drivername.startswith("mysql"):
-        raise ValueError(f"DATABASE_URL: driver {url.drivername!r} is not MySQL (mysql+aiomysql://...)")
-    expected = SCHEMA_BY_ENV[app_env]
-    if url.database != expected:
+    if not url.scheme or not url.hostname:
+        raise ValueError("DATABASE_URL: cannot be parsed as a SQLAlchemy URL")
+    if not url.scheme.startswith("mysql"):
+        raise ValueError(f"DATABASE_URL: driver {url.scheme!r} is not MySQL (mysql+aiomysql://...)")
+    expected, schema = SCHEMA_BY_ENV[app_env], url.path.lstrip("/") or None
+    if schema != expected:
         raise ValueError(
-            f"DATABASE_URL: schema {url.database!r} is not the schema of APP_ENV={app_env} (expected {expected!r})"
+            f"DATABASE_URL: schema {schema!r} is not the schema of APP_ENV={app_env} (expected {expected!r})"
         )
-    if app_env == "prod" and _PLACEHOLDER_SECRET.match(url.password or ""):
+    if app_env == "prod" and _PLACEHOLDER_SECRET.match(unquote(url.password or "")):
         raise ValueError("DATABASE_URL: the password is still a placeholder")
 
 
@@ -106,21 +108,6 @@ def _check_redis_url(app_env: str, variable: str, raw: str) -> None:
         raise ValueError(f"{variable}: cannot be parsed as a redis:// URL (redis://user:password@host:6379/0)")
     if app_env == "prod" and _PLACEHOLDER_SECRET.match(unquote(parts.password or "")):
         raise ValueError(f"{variable}: the password is still a placeholder")
-
-
-def sync_database_url(settings: Settings) -> URL:
-    """The DATABASE_URL with the sync driver, for the worker and Alembic."""
-    return _with_driver(settings, "mysql+pymysql")
-
-
-def async_database_url(settings: Settings) -> URL:
-    """The DATABASE_URL with the async driver, for the API."""
-    return _with_driver(settings, "mysql+aiomysql")
-
-
-def _with_driver(settings: Settings, driver: str) -> URL:
-    url = make_url(settings.database_url.get_secret_value()).set(drivername=driver)
-    return url.update_query_dict({"charset": "utf8mb4"})
 
 
 def load_settings(environ: Mapping[str, str] | None = None, env_dir: Path = SERVER_DIR) -> Settings:
