@@ -33,6 +33,11 @@ def test_result_backend_when_set_is_prefixed_and_expires(tmp_path: Path) -> None
     assert config["result_expires"] == timedelta(seconds=600)
 
 
+def test_heartbeat_expires_after_one_interval(tmp_path: Path) -> None:
+    heartbeat = config_of(tmp_path, "dev", HEARTBEAT_INTERVAL_SECONDS="30")["beat_schedule"]["heartbeat"]
+    assert heartbeat["schedule"] == 30 and heartbeat["options"]["expires"] == 30
+
+
 def test_reliable_delivery(tmp_path: Path) -> None:
     config = config_of(tmp_path, "prod", CELERY_VISIBILITY_TIMEOUT_SECONDS="120")
     assert config["task_acks_late"] and config["task_reject_on_worker_lost"]

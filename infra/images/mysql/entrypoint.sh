@@ -1,7 +1,16 @@
 #!/bin/sh
-# Initialise an empty data directory, then start the server with an init file that sets the
-# root password and runs /docker-entrypoint-initdb.d/*.sql before the first client connects.
+# Like the official image's entrypoint: `docker-entrypoint.sh [mysqld|mariadbd] [--server-options]`
+# initialises an empty data directory, then starts the server with an init file that sets the root
+# password and runs /docker-entrypoint-initdb.d/*.sql before the first client connects.
+# Any other command is run as it is.
 set -eu
+[ "$#" -eq 0 ] && set -- mariadbd
+case "$1" in
+  mariadbd|mysqld) shift ;;
+  -*) ;;
+  *) exec "$@" ;;
+esac
+
 : "${MYSQL_ROOT_PASSWORD:?MYSQL_ROOT_PASSWORD must be set}"
 datadir=/var/lib/mysql
 mkdir -p /run/mysqld "$datadir"
@@ -30,7 +39,5 @@ init=/run/mysqld/init.sql
   done
 } > "$init"
 
-if [ "${1:-}" = mariadbd ] || [ "${1:-}" = mysqld ]; then shift; fi
-case "${1:-}" in -*|"") set -- mariadbd "$@" ;; esac
-exec "$@" --user=root --datadir="$datadir" --bind-address=0.0.0.0 --port=3306 \
+exec mariadbd "$@" --user=root --datadir="$datadir" --bind-address=0.0.0.0 --port=3306 \
   --skip-name-resolve --init-file="$init"

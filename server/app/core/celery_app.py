@@ -46,7 +46,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "accept_content": ["json"],
         "timezone": "UTC",
         "beat_schedule": {
-            "heartbeat": {"task": "app.tasks.heartbeat", "schedule": settings.heartbeat_interval_seconds},
+            # A heartbeat that waited longer than one interval is stale evidence: it expires unrun.
+            "heartbeat": {"task": "app.tasks.heartbeat", "schedule": settings.heartbeat_interval_seconds,
+                          "options": {"expires": settings.heartbeat_interval_seconds}},
         },
         "beat_schedule_filename": str(settings.beat_schedule_file),
         "result_backend": None,
