@@ -12,11 +12,10 @@ from acceptance import masking
 from acceptance.plugin import Options
 from acceptance.probes import no_retry
 from acceptance.report import EVIDENCE
-from acceptance.services.base import ServiceError
+from acceptance.services.base import ServiceError, free_port
 from acceptance.services.provider import Images, choose, provide, stop_all, stop_all_at_exit
-from acceptance.services.base import free_port
-from acceptance.stack import ROLES, deploy_environ, new_process, start_all, start_stacks, stop_stacks
 from acceptance.smoke import smoke_target
+from acceptance.stack import ROLES, deploy_environ, new_process, start_all, start_stacks, stop_stacks
 from acceptance.targets import Account, Target, throwaway_target
 
 CLIENT_TIMEOUT_SECONDS = 5

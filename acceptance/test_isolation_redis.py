@@ -5,7 +5,6 @@ import redis
 
 from acceptance import spec
 from acceptance.probes import denial, no_retry, refused_with
-from acceptance.targets import Account
 
 pytestmark = [pytest.mark.checklist("7.isolation.redis")]
 

@@ -49,5 +49,5 @@ def test_full_redis_refuses_writes_and_keeps_queued_tasks(target, redis_admin, s
     done = len({item_id for item_id, _ in rows})
     assert done == len(ids)
     evidence(f"filled {written // 2**20} MiB to {memory['used_memory_human']} of {memory['maxmemory_human']}: "
-             f"SET -> OOM, publish -> {type(refused.value).__name__}; {queued} queued kept; "
+             f"SET -> {type(oom.value).__name__}, publish -> {type(refused.value).__name__}; {queued} queued kept; "
              f"sent {len(ids)} = done {done} after free")
