@@ -57,6 +57,8 @@ def _throwaway(options: Options, workdir, config: pytest.Config) -> Iterator[Tar
 
 
 def _say(config: pytest.Config, *lines: str) -> None:
+    """Print how the target was provided as it happens; the checklist report repeats it at the end."""
+    config.acceptance.checklist.provisioning.extend(masking.mask(line) for line in lines)  # type: ignore[attr-defined]
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     capture = config.pluginmanager.get_plugin("capturemanager")
     if reporter is None or capture is None:

@@ -23,6 +23,7 @@ class Row:
 class Checklist:
     def __init__(self) -> None:
         self.rows: dict[str, Row] = {}
+        self.provisioning: list[str] = []  # services and server processes: versions, start times
 
     @property
     def empty(self) -> bool:
@@ -37,7 +38,8 @@ class Checklist:
         self.rows[item.nodeid] = Row(marker.args[0], item.nodeid.split("/")[-1], result, _evidence(report, result))
 
     def table_lines(self) -> list[str]:
-        lines = [f"{'item':<24} {'result':<6} {'check':<70} evidence"]
+        lines = [f"target: {line}" for line in self.provisioning]
+        lines.append(f"{'item':<24} {'result':<6} {'check':<70} evidence")
         for item in CHECKLIST:
             rows = [row for row in self.rows.values() if row.item == item]
             if not rows:
@@ -53,8 +55,10 @@ class Checklist:
         table = ["| item | spec | result | check | evidence |", "| --- | --- | --- | --- | --- |"]
         table += [f"| {r.item} | {CHECKLIST[r.item]} | {r.result} | `{r.test}` | {r.evidence.replace('|', '/')} |"
                   for r in rows]
-        markdown.write_text("# Acceptance checklist\n\n" + "\n".join(table) + "\n")
-        data.write_text(json.dumps({"items": CHECKLIST, "checks": [asdict(r) for r in rows]}, indent=2) + "\n")
+        target = "".join(f"- {line}\n" for line in self.provisioning)
+        markdown.write_text("# Acceptance checklist\n\n" + target + "\n" + "\n".join(table) + "\n")
+        data.write_text(json.dumps({"target": self.provisioning, "items": CHECKLIST,
+                                    "checks": [asdict(r) for r in rows]}, indent=2) + "\n")
         return [markdown, data]
 
 

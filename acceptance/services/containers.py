@@ -46,6 +46,7 @@ class ContainerService(Service):
         # Loopback only, and a fixed host port so that a restart keeps it (docker-py takes (ip, port)).
         container.ports[str(port)] = ("127.0.0.1", self.endpoint.port)  # type: ignore[assignment]
         self.image = container.image
+        self.provider = f"container from {self.image}"
 
     def start(self) -> "ContainerService":
         clock = Stopwatch()

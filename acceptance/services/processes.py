@@ -33,6 +33,7 @@ class ProcessService(Service):
     def __init__(self, kind: str, executor: ReadyExecutor, endpoint: Endpoint, version: Callable[[], str]) -> None:
         self.kind = kind
         self.endpoint = endpoint
+        self.provider = f"process {executor.command_parts[0]}"
         self._executor = executor
         self._version = version
         self.scratch: Path | None = None
