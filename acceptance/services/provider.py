@@ -15,6 +15,7 @@ from acceptance.services.infra import Credentials, apply_mysql_init, write_acl
 
 CHOICES = ("auto", "containers", "processes")
 _live: dict[str, list[Service]] = {}  # by run id: one process may hold several runs (the self-test)
+_unswept: set[str] = set()  # runs that started containers and have not been swept by label yet
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def provide(provider: str, *, infra_dir: Path, workdir: Path, images: Images, ru
     if provider == "containers":
         from acceptance.services import containers
 
+        _unswept.add(run_id)
         start_redis = lambda: containers.start_redis(  # noqa: E731
             images.redis, infra_dir, acl_file, credentials, run_id, timeout)
         start_mysql = lambda: containers.start_mysql(images.mysql, credentials, run_id, timeout)  # noqa: E731
@@ -94,10 +96,14 @@ def provide(provider: str, *, infra_dir: Path, workdir: Path, images: Images, ru
 
 
 def stop_all(run_id: str) -> None:
-    """Stop every service this run started; then sweep containers by label in case one escaped."""
+    """Stop every service this run started; then, once, sweep its containers by label in case one escaped.
+    A run without containers opens no Docker connection."""
     services = _live.pop(run_id, [])
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(lambda service: service.stop(), services))
+    if run_id not in _unswept:
+        return
+    _unswept.discard(run_id)
     try:
         import docker
 
