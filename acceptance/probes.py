@@ -4,7 +4,7 @@ server's own Celery app for an env."""
 import json
 import secrets
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -74,6 +74,21 @@ def wait_for_rows(
         raise AssertionError(f"{len(missing)} of {len(expected)} ids have no row, e.g. {missing[:5]}")
 
     return wait_until(all_there, what=what, timeout=timeout)
+
+
+def smoke_ping(app: Any, client: redis.Redis, env: str, *, timeout: float,
+               track: Callable[[str], None] = lambda key: None) -> tuple[str, int]:
+    """Have env's worker run app.tasks.smoke_ping; return its evidence key and that key's TTL.
+    The key is deleted either way; `track` learns it before the task is sent."""
+    token = secrets.token_hex(8)
+    key = f"{spec.KEY_PREFIX[env]}smoke:ping:{token}"
+    track(key)
+    app.send_task("app.tasks.smoke_ping", args=[token])
+    try:
+        wait_until(lambda: client.exists(key), what=f"{env} worker to write {key}", timeout=timeout)
+        return key, client.ttl(key)
+    finally:
+        client.delete(key)
 
 
 def queued_task_ids(client: redis.Redis, queue_key: str) -> set[str]:

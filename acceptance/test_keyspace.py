@@ -1,13 +1,11 @@
 """Spec 4.3: every key the running stacks write carries its env's prefix (scanned as admin)."""
 
-import secrets
 
 import httpx
 import pytest
 
 from acceptance import spec
-from acceptance.probes import unique_ids
-from acceptance.waits import wait_until
+from acceptance.probes import smoke_ping, unique_ids
 
 # Keys each stack is known to write under its prefix once it has run: proof there was traffic.
 EXPECTED_UNDER_PREFIX = ("_kombu.binding.push", "heartbeat")
@@ -23,12 +21,7 @@ def test_every_key_carries_an_env_prefix(task_deadline, target, redis_admin, ser
         app_env.require("worker")
         queued = httpx.post(f"{app_env.api_url}/tasks/record-item", json={"item_id": unique_ids(1)[0]}, timeout=5)
         assert queued.status_code == 202, queued.text
-        token = secrets.token_hex(8)
-        server_celery(env).send_task("app.tasks.smoke_ping", args=[token])
-        client = redis_as(app_env.redis_account)
-        key = f"{spec.KEY_PREFIX[env]}smoke:ping:{token}"
-        wait_until(lambda: client.exists(key), what=f"{env} smoke ping", timeout=task_deadline)
-        client.delete(key)
+        smoke_ping(server_celery(env), redis_as(app_env.redis_account), env, timeout=task_deadline)
     keys = set(redis_admin.scan_iter(count=1000))
     stray = sorted(key for key in keys if not key.startswith(tuple(spec.KEY_PREFIX.values())))
     assert stray == [], f"keys outside dev:/pro: {stray[:20]}"

@@ -5,7 +5,9 @@ import secrets
 import pytest
 
 from acceptance import spec
-from acceptance.probes import consumer_paused, queued_task_ids, rows_of, unique_ids, wait_for_rows, worker_name
+from acceptance.probes import (
+    consumer_paused, queued_task_ids, rows_of, smoke_ping, unique_ids, wait_for_rows, worker_name,
+)
 from acceptance.waits import wait_until
 
 RECORD_ITEM = "app.tasks.record_item"
@@ -35,17 +37,10 @@ def test_worker_consumes_example_task(task_deadline, target, mysql_as, evidence,
 def test_worker_answers_smoke_ping(task_deadline, target, server_celery, redis_as, evidence, residue,
                                    env: str) -> None:
     """Assert that the deployed worker runs a task: the smoke ping leaves evidence that expires by itself."""
-    token = secrets.token_hex(8)
-    key = f"{spec.KEY_PREFIX[env]}smoke:ping:{token}"
-    client = redis_as(target.envs[env].redis_account)
-    residue.append(("redis", target.envs[env].redis_account, key))
+    account = target.envs[env].redis_account
     target.envs[env].require("worker")
-    server_celery(env).send_task("app.tasks.smoke_ping", args=[token])
-    try:
-        wait_until(lambda: client.exists(key), what=f"{env} worker to write {key}", timeout=task_deadline)
-        ttl = client.ttl(key)
-    finally:
-        client.delete(key)
+    key, ttl = smoke_ping(server_celery(env), redis_as(account), env, timeout=task_deadline,
+                          track=lambda key: residue.append(("redis", account, key)))
     assert 0 < ttl <= 60, f"{key} TTL {ttl}"
     evidence(f"smoke_ping -> {key} (TTL {ttl}s), deleted")
 
@@ -119,12 +114,7 @@ def test_no_result_keys_after_real_tasks(task_deadline, target, redis_admin, ser
     """Assert that, with no result backend (spec 2.2), real tasks leave no celery-task-meta-* key."""
     for env in target.envs:  # real tasks first, so that a result backend would have written something
         target.envs[env].require("worker")
-        token = secrets.token_hex(8)
-        server_celery(env).send_task("app.tasks.smoke_ping", args=[token])
-        key = f"{spec.KEY_PREFIX[env]}smoke:ping:{token}"
-        client = redis_as(target.envs[env].redis_account)
-        wait_until(lambda: client.exists(key), what=f"{env} smoke ping", timeout=task_deadline)
-        client.delete(key)
+        smoke_ping(server_celery(env), redis_as(target.envs[env].redis_account), env, timeout=task_deadline)
     results = list(redis_admin.scan_iter(match=f"*{spec.RESULT_KEY_PATTERN}", count=1000))
     assert results == []
     evidence(f"SCAN *{spec.RESULT_KEY_PATTERN} after tasks in both envs: none")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -78,15 +78,26 @@ def _checked_prefix(app_env: str, prefix: str) -> str:
     return expected
 
 
-def _check_database_url(app_env: str, raw: str) -> None:
-    # Parsed without SQLAlchemy, which a refused process then never has to import.
+def _parsed_url(raw: str, unparsable: str) -> SplitResult:
+    """Split a URL (without SQLAlchemy, which a refused process then never imports); `unparsable` if it
+    has no scheme or host, or a bad port."""
     try:
         url = urlsplit(raw)
         url.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise ValueError("DATABASE_URL: cannot be parsed as a SQLAlchemy URL") from None
+        raise ValueError(unparsable) from None
     if not url.scheme or not url.hostname:
-        raise ValueError("DATABASE_URL: cannot be parsed as a SQLAlchemy URL")
+        raise ValueError(unparsable)
+    return url
+
+
+def _check_password(app_env: str, variable: str, url: SplitResult) -> None:
+    if app_env == "prod" and _PLACEHOLDER_SECRET.match(unquote(url.password or "")):
+        raise ValueError(f"{variable}: the password is still a placeholder")
+
+
+def _check_database_url(app_env: str, raw: str) -> None:
+    url = _parsed_url(raw, "DATABASE_URL: cannot be parsed as a SQLAlchemy URL")
     if not url.scheme.startswith("mysql"):
         raise ValueError(f"DATABASE_URL: driver {url.scheme!r} is not MySQL (mysql+aiomysql://...)")
     expected, schema = SCHEMA_BY_ENV[app_env], url.path.lstrip("/") or None
@@ -94,20 +105,14 @@ def _check_database_url(app_env: str, raw: str) -> None:
         raise ValueError(
             f"DATABASE_URL: schema {schema!r} is not the schema of APP_ENV={app_env} (expected {expected!r})"
         )
-    if app_env == "prod" and _PLACEHOLDER_SECRET.match(unquote(url.password or "")):
-        raise ValueError("DATABASE_URL: the password is still a placeholder")
+    _check_password(app_env, "DATABASE_URL", url)
 
 
 def _check_redis_url(app_env: str, variable: str, raw: str) -> None:
-    try:
-        parts = urlsplit(raw)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise ValueError(f"{variable}: cannot be parsed as a redis:// URL") from None
-    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+    url = _parsed_url(raw, f"{variable}: cannot be parsed as a redis:// URL")
+    if url.scheme not in ("redis", "rediss"):
         raise ValueError(f"{variable}: cannot be parsed as a redis:// URL (redis://user:password@host:6379/0)")
-    if app_env == "prod" and _PLACEHOLDER_SECRET.match(unquote(parts.password or "")):
-        raise ValueError(f"{variable}: the password is still a placeholder")
+    _check_password(app_env, variable, url)
 
 
 def load_settings(environ: Mapping[str, str] | None = None, env_dir: Path = SERVER_DIR) -> Settings:
