@@ -4,6 +4,7 @@ Each check reports its figures (sent, done, lost, duplicated, recovery seconds) 
 Delivery is at least once (late acks): duplicates are counted, losses fail the check.
 """
 
+import secrets
 import time
 from collections import Counter
 
@@ -24,6 +25,7 @@ RECOVERY_DEADLINE_SECONDS = 20  # visibility timeout 5 s + sweep 1 s + reconnect
 # kombu 5.7's Redis transport takes a message (BRPOP) before it records it as unacknowledged: a worker
 # killed, or a connection lost, in that window loses that one message (seen here: 1 per fault).
 KNOWN_LOSS_PER_FAULT = 1
+KEY_TTL_SECONDS = 120  # the probe keys expire even if the check dies before it deletes them
 
 
 def _figures(ids: list[int], rows: list[tuple[int, str]]) -> tuple[int, int, int]:
@@ -137,7 +139,54 @@ def test_mysql_outage_is_survived_without_restarts(target, mysql_as, evidence) -
              f"duplicated {duplicated}")
 
 
-# Last of the fault checks: the restart leaves every client with connections to renew.
+def _restart_redis(target, server_celery) -> tuple[float, float]:  # noqa: ANN001
+    """Restart Redis and wait until the APIs and workers that run are back by themselves; the seconds each
+    took after the restart."""
+    target.services.redis.restart()
+    restarted = time.monotonic()
+    running = {env: app_env.stack.processes for env, app_env in target.envs.items()}
+    api_urls = [target.envs[env].api_url for env, roles in running.items() if "api" in roles]
+    wait_until(lambda: all(_ready(url) for url in api_urls), what="the APIs' /readyz after the Redis restart",
+               timeout=RECOVERY_DEADLINE_SECONDS)
+    api_back = time.monotonic() - restarted
+    for env in (env for env, roles in running.items() if "worker" in roles):
+        app, worker = server_celery(env), [worker_name(env)]
+        wait_until(lambda: app.control.ping(destination=worker, timeout=1, limit=1),  # noqa: B023
+                   what=f"{worker[0]} to answer after the Redis restart", timeout=RECOVERY_DEADLINE_SECONDS)
+    return api_back, time.monotonic() - restarted
+
+
+# The Redis restarts come last of the fault checks: they leave every client with connections to renew.
+def test_redis_restart_keeps_transactions(target, server_celery, redis_as, evidence) -> None:
+    """Assert that what an app user wrote inside MULTI/EXEC survives a Redis restart, as plain writes do.
+
+    The broker's own bookkeeping (unacked messages, requeues) is written in transactions. Redis replays
+    the append-only file as the default user and re-checks each transaction at EXEC, so a default user
+    without permissions makes the replay drop every transaction, silently (redis/redis#14541).
+    """
+    env = "prod"
+    account = target.envs[env].redis_account
+    key = f"{spec.KEY_PREFIX[env]}acceptance:restart:{secrets.token_hex(4)}"
+    plain, transactional = f"{key}:plain", f"{key}:multi"
+    client = redis_as(account)
+    try:
+        client.rpush(plain, "kept")
+        client.expire(plain, KEY_TTL_SECONDS)
+        with client.pipeline(transaction=True) as transaction:
+            transaction.rpush(transactional, "kept").expire(transactional, KEY_TTL_SECONDS).execute()
+        _restart_redis(target, server_celery)
+        client = redis_as(account)
+        kept = {name: client.lrange(name, 0, -1) == ["kept"] for name in (plain, transactional)}
+    finally:
+        client.delete(plain, transactional)
+    evidence(f"after the restart: plain write {'kept' if kept[plain] else 'LOST'}, MULTI/EXEC write "
+             f"{'kept' if kept[transactional] else 'LOST'}")
+    assert kept[plain], "a plain write did not survive the Redis restart: is appendonly on?"
+    assert kept[transactional], ("a MULTI/EXEC write did not survive the Redis restart while a plain one did: the "
+                                 "append-only file is replayed as the default user, whose ACL must allow what "
+                                 "was written (infra/redis/users.acl; Redis logs 'NOPERM ... EXEC' at load)")
+
+
 def test_redis_restart_loses_no_queued_task(target, server_celery, redis_as, mysql_as, evidence) -> None:
     """Assert that worker and API recover by themselves from a Redis restart, and that tasks queued before
     it survive: the configured persistence (appendonly, fsync every second) loses nothing on a clean restart."""
@@ -153,14 +202,8 @@ def test_redis_restart_loses_no_queued_task(target, server_celery, redis_as, mys
     client = redis_as(app_env.redis_account)
     wait_until(lambda: task_ids <= queued_task_ids(client, spec.QUEUE_KEY[env]),
                what=f"the {len(before)} tasks to be in {spec.QUEUE_KEY[env]}", timeout=10)
-    target.services.redis.restart()  # with the tasks still queued: the worker is paused
     restarted = time.monotonic()
-    wait_until(lambda: _ready(app_env.api_url), what="the API's /readyz after the Redis restart",
-               timeout=RECOVERY_DEADLINE_SECONDS)
-    api_back = time.monotonic() - restarted
-    wait_until(lambda: app.control.ping(destination=worker, timeout=1, limit=1), what=f"{worker[0]} to answer",
-               timeout=RECOVERY_DEADLINE_SECONDS)
-    worker_back = time.monotonic() - restarted
+    api_back, worker_back = _restart_redis(target, server_celery)  # with the tasks queued: the worker is paused
     # A reconnected worker consumes its configured queues again, the cancel forgotten. Adding a consumer
     # it already has would restart its BRPOP and drop the message in flight (seen with kombu 5.7).
     active = app.control.inspect(destination=worker, timeout=2).active_queues() or {}
@@ -172,9 +215,7 @@ def test_redis_restart_loses_no_queued_task(target, server_celery, redis_as, mys
     all_done = time.monotonic() - restarted
     done, lost, duplicated = _figures(before + after, rows)
     figures = (f"sent {len(before)} before + {len(after)} after the restart, done {done}, lost {lost}, "
-               f"duplicated {duplicated}; API ready {api_back:.1f}s, worker {worker_back:.1f}s, settled "
+               f"duplicated {duplicated}; APIs ready {api_back:.1f}s, workers {worker_back:.1f}s, settled "
                f"{all_done:.1f}s after the restart")
     evidence(figures)
-    for env_name in target.envs:  # this test process's own broker connections died with the restart
-        server_celery(env_name).pool.force_close_all()
     _judge(lost, figures)
