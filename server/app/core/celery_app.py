@@ -10,6 +10,7 @@ from app.core.config import Settings
 from app.core.payload import check_payload
 
 TASK_MODULES = ["app.tasks"]
+BROKER_TRANSPORT = "app.core.broker:Transport"
 
 
 class GuardedCelery(Celery):
@@ -27,8 +28,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     prefix = settings.redis_key_prefix
     config: dict[str, Any] = {
         "broker_url": settings.celery_broker_url.get_secret_value(),
+        # kombu's Redis transport with a consumer that takes and records a message in one step
+        # (app/core/broker.py), on one key per queue (no priority steps) so that it applies.
+        "broker_transport": BROKER_TRANSPORT,
         "broker_transport_options": {
             "global_keyprefix": prefix,
+            "priority_steps": [0],
             "visibility_timeout": settings.celery_visibility_timeout_seconds,
             # A task a dead worker had taken goes back to its queue visibility_timeout after it was
             # taken, at the next sweep: sweep every interval (kombu's default is about 100 s).
