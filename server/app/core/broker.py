@@ -20,9 +20,10 @@ from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import loads
 
 # KEYS: queue, unacked index, unacked hash (prefixed); ARGV: the time to index the message by.
+# allow-oom: at maxmemory (noeviction) taking a message must go on, it is what frees memory.
 # The unacked entry is kombu's own format, [message, exchange, routing key], with the message kept
 # verbatim (spliced in, not re-encoded) so that a restore puts back exactly what was published.
-CLAIM_SCRIPT = """
+CLAIM_SCRIPT = """#!lua flags=allow-oom
 local message = redis.call('RPOP', KEYS[1])
 if not message then
   return false
@@ -37,12 +38,19 @@ return message
 """
 
 
+# A key nothing writes: at maxmemory Redis refuses BLMOVE (it may grow a list), so a consumer that
+# found its queue empty there waits on this instead, taking nothing, before it tries again.
+MEMORY_PAUSE_SUFFIX = ":memory-pause"
+
+
 class Channel(kombu_redis.Channel):
     """A kombu Redis channel whose acknowledging single-queue consumer takes messages atomically."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._acked_queues: set[str] = set()
-        self._waiting_on: str | None = None  # the queue a BLMOVE wait was sent for
+        self._waiting_on: str | None = None  # the queue a wait was sent for
+        self._pausing = False  # the wait sent is the pause on MEMORY_PAUSE_SUFFIX
+        self._memory_full = False  # Redis refused the last wait at maxmemory and the queue was empty
         self._claim_script: Any = None  # redis-py Script on an unprefixed client; loaded again if Redis lost it
         super().__init__(*args, **kwargs)
 
@@ -70,29 +78,39 @@ class Channel(kombu_redis.Channel):
         self._waiting_on = queues[0]
         self._in_poll = self.client.connection
         self._brpop_sent_at = monotonic()
-        wait = self.brpop_timeout if timeout is None else timeout
-        self.client.connection.send_command("BLMOVE", key, key, "RIGHT", "RIGHT", wait or 0)
+        wait = (self.brpop_timeout if timeout is None else timeout) or 0
+        self._pausing, self._memory_full = self._memory_full, False
+        if self._pausing:
+            self.client.connection.send_command("BRPOP", key + MEMORY_PAUSE_SUFFIX, wait)
+        else:
+            self.client.connection.send_command("BLMOVE", key, key, "RIGHT", "RIGHT", wait)
 
     def _brpop_read(self, **options: Any) -> bool:
         if self._waiting_on is None:
             return super()._brpop_read(**options)
         queue, self._waiting_on = self._waiting_on, None
+        out_of_memory = False
         try:
             try:
-                woken = self.client.parse_response(self.client.connection, "BLMOVE", **options)
+                woken = self.client.parse_response(
+                    self.client.connection, "BRPOP" if self._pausing else "BLMOVE", **options)
+            except redis.exceptions.OutOfMemoryError:
+                woken = out_of_memory = True  # the wait was refused, not the claim: try it
             except self.connection_errors:
                 self.client.connection.disconnect()  # the next poll reconnects
                 raise
-            if woken is None or self._closing:  # timed out, or closing: nothing was taken
+            if self._pausing or woken is None or self._closing:  # nothing was taken
                 raise kombu_redis.Empty()
             message = self._claim_one(queue)
-            if message is None:  # another consumer took it first
+            if message is None:  # another consumer took it first, or full and empty
+                self._memory_full = out_of_memory
                 raise kombu_redis.Empty()
             self._queue_cycle.rotate(queue)
             self.connection._deliver(loads(bytes_to_str(message)), queue)
             return True
         finally:
             self._in_poll = None
+            self._pausing = False
             self._flush_brpop_reauth()
 
     def _claim_one(self, queue: str) -> bytes | None:
