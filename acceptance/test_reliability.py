@@ -192,9 +192,9 @@ def test_mysql_outage_is_survived_without_restarts(target, mysql_as, evidence) -
              f"duplicated {duplicated}")
 
 
-def _restart_redis(target, server_celery) -> tuple[float, float]:  # noqa: ANN001
-    """Restart Redis and wait until the APIs and workers that run are back by themselves; the seconds each
-    took after the restart."""
+def _restart_redis(target, server_celery) -> tuple[float, float, float]:  # noqa: ANN001
+    """Restart Redis and wait until the APIs and workers that run are back by themselves; the moment Redis
+    was back (monotonic), and the seconds the APIs and the workers took after it."""
     target.services.redis.restart()
     restarted = time.monotonic()
     running = {env: app_env.stack.processes for env, app_env in target.envs.items()}
@@ -206,7 +206,7 @@ def _restart_redis(target, server_celery) -> tuple[float, float]:  # noqa: ANN00
         app, worker = server_celery(env), [worker_name(env)]
         wait_until(lambda: app.control.ping(destination=worker, timeout=1, limit=1),  # noqa: B023
                    what=f"{worker[0]} to answer after the Redis restart", timeout=RECOVERY_DEADLINE_SECONDS)
-    return api_back, time.monotonic() - restarted
+    return restarted, api_back, time.monotonic() - restarted
 
 
 # The Redis restarts come last of the fault checks: they leave every client with connections to renew.
@@ -255,8 +255,8 @@ def test_redis_restart_loses_no_queued_task(target, server_celery, redis_as, mys
     client = redis_as(app_env.redis_account)
     wait_until(lambda: task_ids <= queued_task_ids(client, spec.QUEUE_KEY[env]),
                what=f"the {len(before)} tasks to be in {spec.QUEUE_KEY[env]}", timeout=10)
-    restarted = time.monotonic()
-    api_back, worker_back = _restart_redis(target, server_celery)  # with the tasks queued: the worker is paused
+    # With the tasks queued: the worker is paused. Every figure counts from the moment Redis was back.
+    restarted, api_back, worker_back = _restart_redis(target, server_celery)
     # A reconnected worker consumes its configured queues again, the cancel forgotten. Adding a consumer
     # it already has would restart its BRPOP and drop the message in flight (seen with kombu 5.7).
     active = app.control.inspect(destination=worker, timeout=2).active_queues() or {}
